@@ -1,0 +1,1 @@
+"""Tidal Connect: source and sink connectors and their runtime."""

@@ -1,0 +1,1 @@
+"""Tidal Streams: a stream-processing DSL over Tidal's log."""
