@@ -478,8 +478,12 @@ def _write_bytes(value: bytes | None, out: bytearray) -> None:
 
 
 def _encode_record(
-    out: bytearray, offset_delta: int, timestamp_delta: int, key: bytes | None,
-    value: bytes | None, headers: Iterable[Header],
+    out: bytearray,
+    offset_delta: int,
+    timestamp_delta: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: Iterable[Header],
 ) -> None:
     body = bytearray(b"\x00")
     write_varint(timestamp_delta, body)
@@ -498,8 +502,11 @@ def _encode_record(
 
 
 def _attributes(
-    compression: Compression, timestamp_type: TimestampType, is_transactional: bool,
-    is_control: bool, has_delete_horizon: bool = False,
+    compression: Compression,
+    timestamp_type: TimestampType,
+    is_transactional: bool,
+    is_control: bool,
+    has_delete_horizon: bool = False,
 ) -> int:
     attributes = int(compression)
     if timestamp_type is TimestampType.LOG_APPEND_TIME:
@@ -514,18 +521,37 @@ def _attributes(
 
 
 def _assemble(
-    records_data: bytes, *, base_offset: int, partition_leader_epoch: int, attributes: int,
-    last_offset_delta: int, base_timestamp: int, max_timestamp: int, producer_id: int,
-    producer_epoch: int, base_sequence: int, records_count: int,
+    records_data: bytes,
+    *,
+    base_offset: int,
+    partition_leader_epoch: int,
+    attributes: int,
+    last_offset_delta: int,
+    base_timestamp: int,
+    max_timestamp: int,
+    producer_id: int,
+    producer_epoch: int,
+    base_sequence: int,
+    records_count: int,
 ) -> bytes:
     compression = Compression.from_id(attributes & _CODEC_MASK)
     payload = compress(compression, records_data) if compression else records_data
     batch_length = BATCH_HEADER_SIZE - LOG_OVERHEAD + len(payload)
     out = bytearray(
         _HEADER.pack(
-            base_offset, batch_length, partition_leader_epoch, MAGIC_V2, 0, attributes,
-            last_offset_delta, base_timestamp, max_timestamp, producer_id, producer_epoch,
-            base_sequence, records_count,
+            base_offset,
+            batch_length,
+            partition_leader_epoch,
+            MAGIC_V2,
+            0,
+            attributes,
+            last_offset_delta,
+            base_timestamp,
+            max_timestamp,
+            producer_id,
+            producer_epoch,
+            base_sequence,
+            records_count,
         )
     )
     out += payload
@@ -597,7 +623,11 @@ def encode_batch_from(
         base_timestamp = header.base_timestamp
     for r in records:
         _encode_record(
-            data, r.offset - header.base_offset, r.timestamp - base_timestamp, r.key, r.value,
+            data,
+            r.offset - header.base_offset,
+            r.timestamp - base_timestamp,
+            r.key,
+            r.value,
             r.headers,
         )
     attributes = header.attributes & ~_DELETE_HORIZON_BIT
