@@ -1,0 +1,72 @@
+"""Tidal's storage engine: Kafka's on-disk log layout, in Python.
+
+A ``LogManager`` owns a data directory of partition directories, each a
+``PartitionLog`` of segments (``.log`` + ``.index`` + ``.timeindex``) exactly
+as Apache Kafka lays them out. No asyncio here: background work (retention,
+compaction, flushing) runs on the manager's scheduler thread.
+
+Example::
+
+    from tidal.log.records import SimpleRecord, encode_batch
+    from tidal.log.storage import LogConfig, LogManager
+
+    manager = LogManager("/var/lib/tidal", LogConfig())
+    log = manager.get_or_create_log("orders", 0)
+    info = log.append(encode_batch([SimpleRecord(b"hello")]))
+    log.high_watermark = log.log_end_offset
+    data = log.read_bytes(info.first_offset, 1 << 20)
+    manager.shutdown()
+"""
+
+from tidal.log.storage._checkpoint import CorruptCheckpointError
+from tidal.log.storage._config import LONG_MAX, ConfigError, LogConfig, LogManagerConfig
+from tidal.log.storage._epoch import LeaderEpochCache
+from tidal.log.storage._errors import (
+    CorruptIndexError,
+    CorruptSegmentError,
+    InvalidTopicError,
+    LogClosedError,
+    OffsetOutOfRangeError,
+    OffsetsOutOfOrderError,
+    StorageError,
+)
+from tidal.log.storage._index import OffsetIndex, TimeIndex
+from tidal.log.storage._log import (
+    EARLIEST_TIMESTAMP,
+    LATEST_TIMESTAMP,
+    MAX_TIMESTAMP,
+    FileRange,
+    LogAppendInfo,
+    PartitionLog,
+    TimestampAndOffset,
+)
+from tidal.log.storage._recovery import RecoveryReport
+from tidal.log.storage._segment import FileHandleCache, LogSegment
+
+__all__ = [
+    "EARLIEST_TIMESTAMP",
+    "LATEST_TIMESTAMP",
+    "LONG_MAX",
+    "MAX_TIMESTAMP",
+    "ConfigError",
+    "CorruptCheckpointError",
+    "CorruptIndexError",
+    "CorruptSegmentError",
+    "FileHandleCache",
+    "FileRange",
+    "InvalidTopicError",
+    "LeaderEpochCache",
+    "LogAppendInfo",
+    "LogClosedError",
+    "LogConfig",
+    "LogManagerConfig",
+    "LogSegment",
+    "OffsetIndex",
+    "OffsetOutOfRangeError",
+    "OffsetsOutOfOrderError",
+    "PartitionLog",
+    "RecoveryReport",
+    "StorageError",
+    "TimeIndex",
+    "TimestampAndOffset",
+]

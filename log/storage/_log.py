@@ -1,0 +1,588 @@
+"""``PartitionLog``: the segmented log of one topic partition.
+
+A partition directory ``<data dir>/<topic>-<partition>/`` holds::
+
+    00000000000000000000.log         batches [0, 4096)
+    00000000000000000000.index       8-byte entries, trimmed (inactive)
+    00000000000000000000.timeindex   12-byte entries, trimmed (inactive)
+    00000000000000004096.log         the active segment, appended to
+    00000000000000004096.index       preallocated to segment.index.bytes
+    00000000000000004096.timeindex   preallocated to segment.index.bytes
+    leader-epoch-checkpoint          epoch -> start offset
+
+Offsets: ``log_start_offset <= high_watermark <= log_end_offset``. The log
+start offset moves with retention and ``delete_records``; the high watermark
+is set by the caller (on a single node, to the log end offset after each
+append); the recovery point is the offset below which everything is fsynced.
+One re-entrant lock guards the segment list and the active segment; reads
+take it only to find their byte range.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tidal.log.records import (
+    BatchHeader,
+    InvalidRecordError,
+    decode_batch,
+    read_batch_header,
+    set_base_offset,
+    set_log_append_time,
+    set_partition_leader_epoch,
+    validate_batch,
+)
+from tidal.log.storage._config import LogConfig
+from tidal.log.storage._epoch import LeaderEpochCache
+from tidal.log.storage._errors import LogClosedError, OffsetOutOfRangeError, OffsetsOutOfOrderError
+from tidal.log.storage._recovery import load_segments
+from tidal.log.storage._segment import FileHandleCache, LogSegment
+
+__all__ = [
+    "EARLIEST_TIMESTAMP",
+    "LATEST_TIMESTAMP",
+    "MAX_TIMESTAMP",
+    "FileRange",
+    "LogAppendInfo",
+    "PartitionLog",
+    "TimestampAndOffset",
+    "wall_clock_ms",
+]
+
+_log = logging.getLogger(__name__)
+
+#: ``ListOffsets`` sentinels accepted by ``offset_for_timestamp``.
+LATEST_TIMESTAMP = -1
+EARLIEST_TIMESTAMP = -2
+MAX_TIMESTAMP = -3
+
+Buffer = bytes | bytearray | memoryview
+
+
+def wall_clock_ms() -> int:
+    """Milliseconds since the epoch (the default clock)."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class LogAppendInfo:
+    """What an append did; ``log_append_time`` is -1 unless LogAppendTime."""
+
+    first_offset: int
+    last_offset: int
+    log_append_time: int
+    log_start_offset: int
+    max_timestamp: int
+    records_count: int
+    valid_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampAndOffset:
+    """A ``ListOffsets`` answer; ``timestamp`` is -1 for the sentinels."""
+
+    timestamp: int
+    offset: int
+    leader_epoch: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRange:
+    """Whole batches as a byte range of one ``.log`` file, ready for ``sendfile``.
+
+    >>> rng = log.read(0, 1 << 20)                        # doctest: +SKIP
+    >>> with rng.lease() as fd:                           # doctest: +SKIP
+    ...     os.sendfile(sock.fileno(), fd, rng.position, rng.length)
+    """
+
+    segment: LogSegment
+    position: int
+    length: int
+    #: base offset of the first batch, -1 when empty
+    first_offset: int
+
+    @property
+    def path(self) -> Path:
+        """The segment file (its name changes if it is deleted meanwhile)."""
+        return self.segment.log_path
+
+    @contextmanager
+    def lease(self) -> Iterator[int]:
+        """A descriptor that stays open for the ``with`` block."""
+        with self.segment.handles.lease(self.segment) as fd:
+            yield fd
+
+    def read_bytes(self) -> bytes:
+        """The range's bytes."""
+        return self.segment.read_bytes(self.position, self.length) if self.length else b""
+
+
+def _validate(buf: Buffer, max_size: int | None, from_producer: bool) -> list[BatchHeader]:
+    if not len(buf):
+        raise InvalidRecordError("no record batches to append")
+    headers, pos = [], 0
+    while pos < len(buf):
+        header = validate_batch(buf, pos, max_size=max_size, from_producer=from_producer)
+        headers.append(header)
+        pos += header.size
+    return headers
+
+
+class PartitionLog:
+    """Append, read and maintain the segments of one partition.
+
+    Opening recovers the directory (see ``_recovery``). ``clock`` returns
+    milliseconds and drives ``segment.ms``, retention and LogAppendTime.
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        config: LogConfig | None = None,
+        *,
+        clock: Callable[[], int] = wall_clock_ms,
+        handles: FileHandleCache | None = None,
+        recovery_point: int = 0,
+        had_clean_shutdown: bool = False,
+        log_start_offset: int = 0,
+        high_watermark: int | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.config = config if config is not None else LogConfig()
+        self.clock = clock
+        self.handles = handles if handles is not None else FileHandleCache()
+        self._lock = threading.RLock()
+        self._closed = False
+        self._segments, self.recovery_report = load_segments(
+            self.directory, self.config, self.handles, now_ms=clock(),
+            recovery_point=recovery_point, had_clean_shutdown=had_clean_shutdown,
+            log_start_offset=log_start_offset,
+        )  # fmt: skip
+        self._bases = [s.base_offset for s in self._segments]
+        leo = self.log_end_offset
+        self._log_start_offset = min(max(log_start_offset, self._segments[0].base_offset), leo)
+        self._recovery_point = min(recovery_point, leo)
+        if self.recovery_report.recovered:
+            self._recovery_point = min(self._recovery_point, self._segments[-1].base_offset)
+        hwm = self._log_start_offset if high_watermark is None else high_watermark
+        self._high_watermark = min(max(hwm, self._log_start_offset), leo)
+        self.leader_epoch_cache = LeaderEpochCache(self.directory)
+        self.leader_epoch_cache.truncate_from_end(leo)
+        self._unflushed_messages = 0
+        self._last_flush_ms = clock()
+        self._rolled_flush_offset: int | None = None
+        self._pending_deletes: list[tuple[int, LogSegment]] = []
+
+    def __repr__(self) -> str:
+        return f"PartitionLog({self.directory}, {self.log_start_offset}..{self.log_end_offset})"
+
+    # ---- offsets ---------------------------------------------------------------
+
+    @property
+    def log_start_offset(self) -> int:
+        """The first offset readers may ask for."""
+        return self._log_start_offset
+
+    @property
+    def log_end_offset(self) -> int:
+        """The offset the next appended record gets."""
+        return self._segments[-1].next_offset
+
+    @property
+    def high_watermark(self) -> int:
+        """The last committed offset + 1 (set by the caller)."""
+        return self._high_watermark
+
+    @high_watermark.setter
+    def high_watermark(self, offset: int) -> None:
+        with self._lock:
+            self._high_watermark = min(max(offset, self._log_start_offset), self.log_end_offset)
+
+    @property
+    def recovery_point(self) -> int:
+        """Everything below this offset is fsynced."""
+        return self._recovery_point
+
+    @property
+    def size(self) -> int:
+        """Bytes in all ``.log`` files."""
+        with self._lock:
+            return sum(s.size for s in self._segments)
+
+    @property
+    def segments(self) -> list[LogSegment]:
+        """A snapshot of the segments, oldest first (the last is active)."""
+        with self._lock:
+            return list(self._segments)
+
+    @property
+    def active_segment(self) -> LogSegment:
+        """The segment appends go to."""
+        return self._segments[-1]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogClosedError(f"{self.directory} is closed")
+
+    # ---- appending -------------------------------------------------------------
+
+    def append(
+        self, records: Buffer, *, leader_epoch: int = 0, from_producer: bool = True
+    ) -> LogAppendInfo:
+        """Append one or more batches as the leader.
+
+        Each batch is validated (size against ``max.message.bytes``, magic,
+        CRC, record count; producer rules when ``from_producer``), then its
+        base offset and leader epoch are rewritten in place. Any invalid batch
+        raises a ``RecordsError`` subclass and nothing is appended.
+        """
+        buf = bytearray(records)
+        headers = _validate(buf, self.config.max_message_bytes, from_producer)
+        with self._lock:
+            self._check_open()
+            now = self.clock()
+            append_time = now if self.config.log_append_time else -1
+            first = offset = self.log_end_offset
+            pos = 0
+            for i, header in enumerate(headers):
+                set_base_offset(buf, offset, pos)
+                set_partition_leader_epoch(buf, leader_epoch, pos)
+                if append_time >= 0:
+                    set_log_append_time(buf, append_time, pos)
+                    headers[i] = read_batch_header(buf, pos)
+                else:
+                    header.base_offset, header.partition_leader_epoch = offset, leader_epoch
+                offset = header.next_offset
+                pos += header.size
+            self._append_locked(buf, headers, now)
+            self.leader_epoch_cache.assign(leader_epoch, first)
+            return self._info(headers, append_time, len(buf))
+
+    def append_raw(self, records: Buffer) -> LogAppendInfo:
+        """Append batches keeping their offsets (replica fetch, compaction output).
+
+        The first batch must start at or above the log end offset and each
+        batch above the previous one, else ``OffsetsOutOfOrderError``.
+        """
+        buf = bytes(records)
+        headers = _validate(buf, None, False)
+        with self._lock:
+            self._check_open()
+            expected = self.log_end_offset
+            for header in headers:
+                if header.base_offset < expected:
+                    raise OffsetsOutOfOrderError(
+                        f"batch at offset {header.base_offset} does not follow offset "
+                        f"{expected - 1} in {self.directory}"
+                    )
+                expected = header.next_offset
+            self._append_locked(buf, headers, self.clock())
+            for header in headers:
+                self.leader_epoch_cache.assign(header.partition_leader_epoch, header.base_offset)
+            return self._info(headers, -1, len(buf))
+
+    def _info(self, headers: list[BatchHeader], append_time: int, size: int) -> LogAppendInfo:
+        return LogAppendInfo(
+            first_offset=headers[0].base_offset,
+            last_offset=headers[-1].last_offset,
+            log_append_time=append_time,
+            log_start_offset=self._log_start_offset,
+            max_timestamp=max(h.max_timestamp for h in headers),
+            records_count=sum(h.records_count for h in headers),
+            valid_bytes=size,
+        )
+
+    def _append_locked(self, buf: Buffer, headers: list[BatchHeader], now: int) -> None:
+        max_ts = max(h.max_timestamp for h in headers)
+        first, last = headers[0].base_offset, headers[-1].last_offset
+        active = self._segments[-1]
+        if (active.size == 0 and active.base_offset != first) or active.should_roll(
+            len(buf), max_ts, last, now
+        ):
+            active = self._roll_locked(first, now)
+        active.append(buf, headers)
+        self._unflushed_messages += sum(h.records_count for h in headers)
+        if self._unflushed_messages >= self.config.flush_messages:
+            self.flush()
+
+    # ---- rolling and flushing ----------------------------------------------------
+
+    def roll(self) -> LogSegment:
+        """Start a new active segment at the log end offset (no-op when empty)."""
+        with self._lock:
+            self._check_open()
+            return self._roll_locked(self.log_end_offset, self.clock())
+
+    def _roll_locked(self, base_offset: int, now: int) -> LogSegment:
+        old = self._segments[-1]
+        if old.size == 0:
+            if old.base_offset == base_offset:
+                return old
+            old.delete_files()
+            self._segments.pop()
+        else:
+            old.on_become_inactive()
+            # Kafka flushes a rolled segment in the background; the scheduler
+            # picks this up in maybe_flush.
+            self._rolled_flush_offset = base_offset
+        segment = LogSegment(self.directory, base_offset, self.config, self.handles, created_ms=now)
+        segment.create_files()
+        self._segments.append(segment)
+        self._bases = [s.base_offset for s in self._segments]
+        _log.debug("rolled %s at offset %d", self.directory, base_offset)
+        return segment
+
+    def flush(self, upto_offset: int | None = None) -> None:
+        """fsync segments holding offsets up to ``upto_offset`` (default: all)
+        and move the recovery point there."""
+        with self._lock:
+            self._check_open()
+            target = self.log_end_offset if upto_offset is None else upto_offset
+            if target <= self._recovery_point:
+                return
+            first = max(bisect.bisect_right(self._bases, self._recovery_point) - 1, 0)
+            todo = [s for s in self._segments[first:] if s.base_offset < target]
+            active = self._segments[-1]
+            for segment in todo:
+                segment.write_indexes(active=segment is active)
+            self._unflushed_messages = 0
+            self._last_flush_ms = self.clock()
+        for segment in todo:
+            try:
+                segment.fsync()
+            except FileNotFoundError:  # deleted meanwhile by retention
+                continue
+        with self._lock:
+            self._recovery_point = max(self._recovery_point, min(target, self.log_end_offset))
+
+    def maybe_flush(self, now: int) -> None:
+        """Flush for ``flush.ms`` or a recently rolled segment (scheduler hook)."""
+        if self._closed:
+            return
+        rolled, self._rolled_flush_offset = self._rolled_flush_offset, None
+        if now - self._last_flush_ms >= self.config.flush_ms:
+            self.flush()
+        elif rolled is not None:
+            self.flush(rolled)
+
+    # ---- reading ---------------------------------------------------------------
+
+    def read(
+        self,
+        start_offset: int,
+        max_bytes: int,
+        *,
+        max_offset: int | None = None,
+        min_one_batch: bool = True,
+    ) -> FileRange:
+        """Whole batches from the one holding ``start_offset``: at most
+        ``max_bytes`` (at least one batch with ``min_one_batch``), only batches
+        entirely below ``max_offset`` (high watermark or LSO; default the log
+        end offset). Raises ``OffsetOutOfRangeError`` outside
+        ``[log_start_offset, log_end_offset]``."""
+        with self._lock:
+            self._check_open()
+            leo = self.log_end_offset
+            if not self._log_start_offset <= start_offset <= leo:
+                raise OffsetOutOfRangeError(
+                    f"offset {start_offset} is outside [{self._log_start_offset}, {leo}] "
+                    f"of {self.directory}"
+                )
+            upper = leo if max_offset is None else min(max_offset, leo)
+            first = max(bisect.bisect_right(self._bases, start_offset) - 1, 0)
+            for segment in self._segments[first:]:
+                if segment.base_offset >= upper or start_offset >= upper:
+                    break
+                max_position = None
+                if upper < segment.next_offset:
+                    found = segment.translate_offset(upper)
+                    max_position = found[0] if found else None
+                result = segment.read(start_offset, max_bytes, max_position, min_one_batch)
+                if result is not None:
+                    position, length, header = result
+                    return FileRange(segment, position, length, header.base_offset)
+            return FileRange(self._segments[-1], 0, 0, -1)
+
+    def read_bytes(
+        self, start_offset: int, max_bytes: int, *, max_offset: int | None = None
+    ) -> bytes:
+        """``read(...)`` returned as bytes."""
+        return self.read(start_offset, max_bytes, max_offset=max_offset).read_bytes()
+
+    def offset_for_timestamp(self, timestamp: int) -> TimestampAndOffset | None:
+        """Kafka's ``ListOffsets``: the first offset whose record timestamp is
+        >= ``timestamp``, or a sentinel: ``LATEST_TIMESTAMP`` (-1),
+        ``EARLIEST_TIMESTAMP`` (-2), ``MAX_TIMESTAMP`` (-3). ``None`` when no
+        record is that new."""
+        with self._lock:
+            self._check_open()
+            cache = self.leader_epoch_cache
+            if timestamp == EARLIEST_TIMESTAMP:
+                start = self._log_start_offset
+                return TimestampAndOffset(-1, start, cache.epoch_for_offset(start))
+            if timestamp == LATEST_TIMESTAMP:
+                leo = self.log_end_offset
+                return TimestampAndOffset(-1, leo, cache.epoch_for_offset(leo - 1))
+            if timestamp == MAX_TIMESTAMP:
+                return self._max_timestamp_offset()
+            for segment in self._segments:
+                if segment.largest_timestamp < timestamp:
+                    continue
+                found = segment.find_offset_by_timestamp(timestamp, self._log_start_offset)
+                if found is not None:
+                    ts, offset = found
+                    return TimestampAndOffset(ts, offset, cache.epoch_for_offset(offset))
+            return None
+
+    def _max_timestamp_offset(self) -> TimestampAndOffset | None:
+        best = max(self._segments, key=lambda s: s.max_timestamp)
+        if best.max_timestamp < 0:
+            return None
+        found = best.translate_offset(best.offset_of_max_timestamp)
+        offset = best.offset_of_max_timestamp
+        if found is not None:
+            position, header = found
+            batch = decode_batch(best.read_bytes(position, header.size), verify_crc=False)
+            offset = next(
+                (r.offset for r in batch.records if r.timestamp == best.max_timestamp), offset
+            )
+        epoch = self.leader_epoch_cache.epoch_for_offset(offset)
+        return TimestampAndOffset(best.max_timestamp, offset, epoch)
+
+    # ---- moving the ends -----------------------------------------------------------
+
+    def delete_records(self, before_offset: int) -> int:
+        """``DeleteRecords``: move the log start offset up to ``before_offset``
+        (at most the high watermark) and drop segments wholly below it.
+        Returns the new log start offset."""
+        with self._lock:
+            self._check_open()
+            if before_offset > self._high_watermark:
+                raise OffsetOutOfRangeError(
+                    f"cannot move the log start offset of {self.directory} to {before_offset}, "
+                    f"above the high watermark {self._high_watermark}"
+                )
+            if before_offset > self._log_start_offset:
+                self._log_start_offset = before_offset
+                self.leader_epoch_cache.truncate_from_start(before_offset)
+                doomed = [
+                    s
+                    for s, following in zip(self._segments, self._segments[1:], strict=False)
+                    if following.base_offset <= before_offset
+                ]
+                self.delete_segments(doomed, "log start offset moved")
+            return self._log_start_offset
+
+    def truncate_to(self, offset: int) -> None:
+        """Remove every batch from the one holding ``offset`` onward
+        (replication divergence). The log end offset becomes that batch's
+        base offset."""
+        with self._lock:
+            self._check_open()
+            if offset >= self.log_end_offset:
+                return
+            if offset <= self._segments[0].base_offset:
+                self.truncate_fully_and_start_at(offset)
+                return
+            doomed = [s for s in self._segments if s.base_offset >= offset]
+            self.delete_segments(doomed, "truncated", immediately=True)
+            active = self._segments[-1]
+            active.truncate_to(offset)
+            active.write_indexes(active=True)
+            self._after_truncation()
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        """Delete every segment and restart the log empty at ``offset``."""
+        with self._lock:
+            self._check_open()
+            old = list(self._segments)
+            segment = LogSegment(
+                self.directory, offset, self.config, self.handles, created_ms=self.clock()
+            )
+            for s in old:
+                s.delete_files()
+            segment.create_files()
+            self._segments = [segment]
+            self._bases = [offset]
+            self._log_start_offset = offset
+            self.leader_epoch_cache.clear()
+            self._after_truncation()
+
+    def _after_truncation(self) -> None:
+        leo = self.log_end_offset
+        self._high_watermark = min(self._high_watermark, leo)
+        self._recovery_point = min(self._recovery_point, leo)
+        self._log_start_offset = min(self._log_start_offset, leo)
+        self.leader_epoch_cache.truncate_from_end(leo)
+
+    def delete_segments(
+        self, doomed: list[LogSegment], reason: str, *, immediately: bool = False
+    ) -> None:
+        """Remove ``doomed`` from the log: renamed ``.deleted`` and removed after
+        ``file.delete.delay.ms``. Deleting every segment first rolls, as Kafka
+        does, so the log keeps an (empty) active segment."""
+        with self._lock:
+            if not doomed:
+                return
+            if len(doomed) == len(self._segments):
+                self._roll_locked(self.log_end_offset, self.clock())
+            ids = {id(s) for s in doomed}
+            self._segments = [s for s in self._segments if id(s) not in ids]
+            self._bases = [s.base_offset for s in self._segments]
+            self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
+            now = self.clock()
+            for segment in doomed:
+                _log.info("deleting segment %s (%s)", segment.log_path, reason)
+                segment.rename(".deleted")
+                if immediately or self.config.file_delete_delay_ms == 0:
+                    segment.delete_files()
+                else:
+                    self._pending_deletes.append((now + self.config.file_delete_delay_ms, segment))
+
+    def delete_expired_files(self, now: int) -> None:
+        """Remove ``.deleted`` segments whose ``file.delete.delay.ms`` passed."""
+        with self._lock:
+            due = [s for t, s in self._pending_deletes if t <= now]
+            self._pending_deletes = [(t, s) for t, s in self._pending_deletes if t > now]
+        for segment in due:
+            segment.delete_files()
+
+    def replace_segments(self, old: LogSegment, new: LogSegment) -> None:
+        """Swap ``new`` in for ``old`` (same base offset; the cleaner's last step)."""
+        with self._lock:
+            i = self._segments.index(old)
+            self._segments[i] = new
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Write and trim the indexes and close every descriptor (no fsync)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            for segment in self._segments:
+                segment.close()
+            for _, segment in self._pending_deletes:
+                self.handles.discard(segment)
+
+    def _abandon(self) -> None:
+        # A crash: descriptors go away, nothing is written.
+        with self._lock:
+            self._closed = True
+            for segment in self._segments:
+                self.handles.discard(segment)
+
+    def delete(self) -> None:
+        """Close and remove the partition directory."""
+        self.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
