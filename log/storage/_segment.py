@@ -376,6 +376,8 @@ class LogSegment:
         """Read size and indexes of an existing segment; find its next offset by
         walking from the last index entry. False when the indexes must be rebuilt."""
         self.size = self.log_path.stat().st_size
+        if self.size and not (self.offset_index.path.exists() and self.time_index.path.exists()):
+            return False
         try:
             self.offset_index.load()
             self.time_index.load()
