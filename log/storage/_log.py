@@ -44,6 +44,7 @@ from tidal.log.storage._config import LogConfig
 from tidal.log.storage._epoch import LeaderEpochCache
 from tidal.log.storage._errors import LogClosedError, OffsetOutOfRangeError, OffsetsOutOfOrderError
 from tidal.log.storage._recovery import load_segments
+from tidal.log.storage._retention import delete_old_segments
 from tidal.log.storage._segment import FileHandleCache, LogSegment
 
 __all__ = [
@@ -223,6 +224,11 @@ class PartitionLog:
         """A snapshot of the segments, oldest first (the last is active)."""
         with self._lock:
             return list(self._segments)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """The log's re-entrant lock (held by appends, reads and swaps)."""
+        return self._lock
 
     @property
     def active_segment(self) -> LogSegment:
@@ -539,14 +545,22 @@ class PartitionLog:
             self._segments = [s for s in self._segments if id(s) not in ids]
             self._bases = [s.base_offset for s in self._segments]
             self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
-            now = self.clock()
             for segment in doomed:
                 _log.info("deleting segment %s (%s)", segment.log_path, reason)
                 segment.rename(".deleted")
-                if immediately or self.config.file_delete_delay_ms == 0:
+                if immediately:
                     segment.delete_files()
                 else:
-                    self._pending_deletes.append((now + self.config.file_delete_delay_ms, segment))
+                    self.retire_segment(segment)
+
+    def retire_segment(self, segment: LogSegment) -> None:
+        """Remove an already ``.deleted`` segment after ``file.delete.delay.ms``."""
+        with self._lock:
+            if self.config.file_delete_delay_ms == 0:
+                segment.delete_files()
+            else:
+                due = self.clock() + self.config.file_delete_delay_ms
+                self._pending_deletes.append((due, segment))
 
     def delete_expired_files(self, now: int) -> None:
         """Remove ``.deleted`` segments whose ``file.delete.delay.ms`` passed."""
@@ -555,6 +569,15 @@ class PartitionLog:
             self._pending_deletes = [(t, s) for t, s in self._pending_deletes if t > now]
         for segment in due:
             segment.delete_files()
+
+    def delete_old_segments(self, now: int | None = None) -> int:
+        """Apply retention (``retention.ms``, ``retention.bytes``, log start
+        offset); returns the number of segments deleted."""
+        with self._lock:
+            self._check_open()
+            count = delete_old_segments(self, self.clock() if now is None else now)
+        self.delete_expired_files(self.clock() if now is None else now)
+        return count
 
     def replace_segments(self, old: LogSegment, new: LogSegment) -> None:
         """Swap ``new`` in for ``old`` (same base offset; the cleaner's last step)."""
