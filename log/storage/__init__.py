@@ -40,10 +40,12 @@ from tidal.log.storage._log import (
     PartitionLog,
     TimestampAndOffset,
 )
+from tidal.log.storage._manager import CLEAN_SHUTDOWN_FILE, LogManager, validate_topic_name
 from tidal.log.storage._recovery import RecoveryReport
 from tidal.log.storage._segment import FileHandleCache, LogSegment
 
 __all__ = [
+    "CLEAN_SHUTDOWN_FILE",
     "EARLIEST_TIMESTAMP",
     "LATEST_TIMESTAMP",
     "LONG_MAX",
@@ -59,6 +61,7 @@ __all__ = [
     "LogAppendInfo",
     "LogClosedError",
     "LogConfig",
+    "LogManager",
     "LogManagerConfig",
     "LogSegment",
     "OffsetIndex",
@@ -69,4 +72,5 @@ __all__ = [
     "StorageError",
     "TimeIndex",
     "TimestampAndOffset",
+    "validate_topic_name",
 ]

@@ -235,6 +235,13 @@ class PartitionLog:
         """The segment appends go to."""
         return self._segments[-1]
 
+    def update_config(self, config: LogConfig) -> None:
+        """Apply a new config (``AlterConfigs``); index sizes change at the next roll."""
+        with self._lock:
+            self.config = config
+            for segment in self._segments:
+                segment.config = config
+
     def _check_open(self) -> None:
         if self._closed:
             raise LogClosedError(f"{self.directory} is closed")
