@@ -85,10 +85,10 @@ class FileHandleCache:
             if handle is None:
                 handle = _Handle(os.open(segment.log_path, os.O_RDWR))
                 self._handles[segment] = handle
-                self._evict()
             else:
                 self._handles.move_to_end(segment)
-            handle.pins += 1
+            handle.pins += 1  # pinned before evicting so it cannot close itself
+            self._evict()
         try:
             yield handle.fd
         finally:
