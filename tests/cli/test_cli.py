@@ -1,3 +1,5 @@
+import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -88,3 +90,32 @@ def test_dump_log_refuses_other_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["dump-log", str(other)])
     assert result.exit_code == 2
     assert "is not a .log, .index or .timeindex file" in result.output
+
+
+KAFKA_SEGMENT = Path(__file__).resolve().parents[1] / "log/storage/vectors/kafka-segment"
+
+
+def test_dump_log_reads_a_segment_written_by_apache_kafka() -> None:
+    manifest = json.loads((KAFKA_SEGMENT / "manifest.json").read_text())
+    log_file = KAFKA_SEGMENT / "00000000000000000000.log"
+    result = CliRunner().invoke(main, ["dump-log", "--deep-iteration", str(log_file)])
+    assert result.exit_code == 0, result.output
+    batch_lines = [line for line in result.output.splitlines() if line.startswith("baseOffset")]
+    assert len(batch_lines) == len(manifest["batches"])
+    for line, batch in zip(batch_lines, manifest["batches"], strict=True):
+        assert f"position: {batch['position']} " in line
+        assert f"size: {batch['size']} " in line
+        assert line.endswith("crcValid: true")
+    record_lines = [line for line in result.output.splitlines() if line.startswith("| offset")]
+    assert len(record_lines) == sum(len(b["records"]) for b in manifest["batches"])
+
+
+def test_dump_log_prints_kafka_index_entries() -> None:
+    index = KAFKA_SEGMENT / "00000000000000000000.index"
+    result = CliRunner().invoke(main, ["dump-log", str(index)])
+    assert result.exit_code == 0, result.output
+    raw = index.read_bytes()
+    entries = [line for line in result.output.splitlines() if line.startswith("offset:")]
+    assert len(entries) == len(raw) // 8
+    first_offset, first_position = struct.unpack_from(">ii", raw)
+    assert entries[0] == f"offset: {first_offset} position: {first_position}"
