@@ -30,19 +30,20 @@ from tidal.log.storage._errors import (
     OffsetsOutOfOrderError,
     StorageError,
 )
+from tidal.log.storage._handles import FileHandleCache
 from tidal.log.storage._index import OffsetIndex, TimeIndex
-from tidal.log.storage._log import (
+from tidal.log.storage._log import PartitionLog
+from tidal.log.storage._manager import CLEAN_SHUTDOWN_FILE, LogManager, validate_topic_name
+from tidal.log.storage._recovery import RecoveryReport
+from tidal.log.storage._results import (
     EARLIEST_TIMESTAMP,
     LATEST_TIMESTAMP,
     MAX_TIMESTAMP,
     FileRange,
     LogAppendInfo,
-    PartitionLog,
     TimestampAndOffset,
 )
-from tidal.log.storage._manager import CLEAN_SHUTDOWN_FILE, LogManager, validate_topic_name
-from tidal.log.storage._recovery import RecoveryReport
-from tidal.log.storage._segment import FileHandleCache, LogSegment
+from tidal.log.storage._segment import LogSegment
 
 __all__ = [
     "CLEAN_SHUTDOWN_FILE",

@@ -16,6 +16,11 @@ is set by the caller (on a single node, to the log end offset after each
 append); the recovery point is the offset below which everything is fsynced.
 One re-entrant lock guards the segment list and the active segment; reads
 take it only to find their byte range.
+
+The class is assembled from three modules: this one (opening, offsets,
+appends, rolling, flushing, retention, closing), ``_log_reads`` (Fetch
+ranges and ``ListOffsets``) and ``_log_maintenance`` (DeleteRecords,
+truncation and segment deletion); the values it returns are in ``_results``.
 """
 
 from __future__ import annotations
@@ -25,15 +30,12 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from tidal.log.records import (
     BatchHeader,
     InvalidRecordError,
-    decode_batch,
     read_batch_header,
     set_base_offset,
     set_log_append_time,
@@ -42,28 +44,18 @@ from tidal.log.records import (
 )
 from tidal.log.storage._config import LogConfig
 from tidal.log.storage._epoch import LeaderEpochCache
-from tidal.log.storage._errors import LogClosedError, OffsetOutOfRangeError, OffsetsOutOfOrderError
+from tidal.log.storage._errors import LogClosedError, OffsetsOutOfOrderError
+from tidal.log.storage._handles import FileHandleCache
+from tidal.log.storage._log_maintenance import LogMaintenance
+from tidal.log.storage._log_reads import LogReads
 from tidal.log.storage._recovery import load_segments
+from tidal.log.storage._results import LogAppendInfo
 from tidal.log.storage._retention import delete_old_segments
-from tidal.log.storage._segment import FileHandleCache, LogSegment
+from tidal.log.storage._segment import LogSegment
 
-__all__ = [
-    "EARLIEST_TIMESTAMP",
-    "LATEST_TIMESTAMP",
-    "MAX_TIMESTAMP",
-    "FileRange",
-    "LogAppendInfo",
-    "PartitionLog",
-    "TimestampAndOffset",
-    "wall_clock_ms",
-]
+__all__ = ["PartitionLog", "wall_clock_ms"]
 
 _log = logging.getLogger(__name__)
-
-#: ``ListOffsets`` sentinels accepted by ``offset_for_timestamp``.
-LATEST_TIMESTAMP = -1
-EARLIEST_TIMESTAMP = -2
-MAX_TIMESTAMP = -3
 
 Buffer = bytes | bytearray | memoryview
 
@@ -71,59 +63,6 @@ Buffer = bytes | bytearray | memoryview
 def wall_clock_ms() -> int:
     """Milliseconds since the epoch (the default clock)."""
     return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class LogAppendInfo:
-    """What an append did; ``log_append_time`` is -1 unless LogAppendTime."""
-
-    first_offset: int
-    last_offset: int
-    log_append_time: int
-    log_start_offset: int
-    max_timestamp: int
-    records_count: int
-    valid_bytes: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimestampAndOffset:
-    """A ``ListOffsets`` answer; ``timestamp`` is -1 for the sentinels."""
-
-    timestamp: int
-    offset: int
-    leader_epoch: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class FileRange:
-    """Whole batches as a byte range of one ``.log`` file, ready for ``sendfile``.
-
-    >>> rng = log.read(0, 1 << 20)                        # doctest: +SKIP
-    >>> with rng.lease() as fd:                           # doctest: +SKIP
-    ...     os.sendfile(sock.fileno(), fd, rng.position, rng.length)
-    """
-
-    segment: LogSegment
-    position: int
-    length: int
-    #: base offset of the first batch, -1 when empty
-    first_offset: int
-
-    @property
-    def path(self) -> Path:
-        """The segment file (its name changes if it is deleted meanwhile)."""
-        return self.segment.log_path
-
-    @contextmanager
-    def lease(self) -> Iterator[int]:
-        """A descriptor that stays open for the ``with`` block."""
-        with self.segment.handles.lease(self.segment) as fd:
-            yield fd
-
-    def read_bytes(self) -> bytes:
-        """The range's bytes."""
-        return self.segment.read_bytes(self.position, self.length) if self.length else b""
 
 
 def _validate(buf: Buffer, max_size: int | None, from_producer: bool) -> list[BatchHeader]:
@@ -137,7 +76,7 @@ def _validate(buf: Buffer, max_size: int | None, from_producer: bool) -> list[Ba
     return headers
 
 
-class PartitionLog:
+class PartitionLog(LogReads, LogMaintenance):
     """Append, read and maintain the segments of one partition.
 
     Opening recovers the directory (see ``_recovery``). ``clock`` returns
@@ -387,195 +326,8 @@ class PartitionLog:
         elif rolled is not None:
             self.flush(rolled)
 
-    # ---- reading ---------------------------------------------------------------
-
-    def read(
-        self,
-        start_offset: int,
-        max_bytes: int,
-        *,
-        max_offset: int | None = None,
-        min_one_batch: bool = True,
-    ) -> FileRange:
-        """Whole batches from the one holding ``start_offset``: at most
-        ``max_bytes`` (at least one batch with ``min_one_batch``), only batches
-        entirely below ``max_offset`` (high watermark or LSO; default the log
-        end offset). Raises ``OffsetOutOfRangeError`` outside
-        ``[log_start_offset, log_end_offset]``."""
-        with self._lock:
-            self._check_open()
-            leo = self.log_end_offset
-            if not self._log_start_offset <= start_offset <= leo:
-                raise OffsetOutOfRangeError(
-                    f"offset {start_offset} is outside [{self._log_start_offset}, {leo}] "
-                    f"of {self.directory}"
-                )
-            upper = leo if max_offset is None else min(max_offset, leo)
-            first = max(bisect.bisect_right(self._bases, start_offset) - 1, 0)
-            for segment in self._segments[first:]:
-                if segment.base_offset >= upper or start_offset >= upper:
-                    break
-                max_position = None
-                if upper < segment.next_offset:
-                    found = segment.translate_offset(upper)
-                    max_position = found[0] if found else None
-                result = segment.read(start_offset, max_bytes, max_position, min_one_batch)
-                if result is not None:
-                    position, length, header = result
-                    return FileRange(segment, position, length, header.base_offset)
-            return FileRange(self._segments[-1], 0, 0, -1)
-
-    def read_bytes(
-        self, start_offset: int, max_bytes: int, *, max_offset: int | None = None
-    ) -> bytes:
-        """``read(...)`` returned as bytes."""
-        return self.read(start_offset, max_bytes, max_offset=max_offset).read_bytes()
-
-    def offset_for_timestamp(self, timestamp: int) -> TimestampAndOffset | None:
-        """Kafka's ``ListOffsets``: the first offset whose record timestamp is
-        >= ``timestamp``, or a sentinel: ``LATEST_TIMESTAMP`` (-1),
-        ``EARLIEST_TIMESTAMP`` (-2), ``MAX_TIMESTAMP`` (-3). ``None`` when no
-        record is that new."""
-        with self._lock:
-            self._check_open()
-            cache = self.leader_epoch_cache
-            if timestamp == EARLIEST_TIMESTAMP:
-                start = self._log_start_offset
-                return TimestampAndOffset(-1, start, cache.epoch_for_offset(start))
-            if timestamp == LATEST_TIMESTAMP:
-                leo = self.log_end_offset
-                return TimestampAndOffset(-1, leo, cache.epoch_for_offset(leo - 1))
-            if timestamp == MAX_TIMESTAMP:
-                return self._max_timestamp_offset()
-            for segment in self._segments:
-                if segment.largest_timestamp < timestamp:
-                    continue
-                found = segment.find_offset_by_timestamp(timestamp, self._log_start_offset)
-                if found is not None:
-                    ts, offset = found
-                    return TimestampAndOffset(ts, offset, cache.epoch_for_offset(offset))
-            return None
-
-    def _max_timestamp_offset(self) -> TimestampAndOffset | None:
-        best = max(self._segments, key=lambda s: s.max_timestamp)
-        if best.max_timestamp < 0:
-            return None
-        found = best.translate_offset(best.offset_of_max_timestamp)
-        offset = best.offset_of_max_timestamp
-        if found is not None:
-            position, header = found
-            batch = decode_batch(best.read_bytes(position, header.size), verify_crc=False)
-            offset = next(
-                (r.offset for r in batch.records if r.timestamp == best.max_timestamp), offset
-            )
-        epoch = self.leader_epoch_cache.epoch_for_offset(offset)
-        return TimestampAndOffset(best.max_timestamp, offset, epoch)
-
-    # ---- moving the ends -----------------------------------------------------------
-
-    def delete_records(self, before_offset: int) -> int:
-        """``DeleteRecords``: move the log start offset up to ``before_offset``
-        (at most the high watermark) and drop segments wholly below it.
-        Returns the new log start offset."""
-        with self._lock:
-            self._check_open()
-            if before_offset > self._high_watermark:
-                raise OffsetOutOfRangeError(
-                    f"cannot move the log start offset of {self.directory} to {before_offset}, "
-                    f"above the high watermark {self._high_watermark}"
-                )
-            if before_offset > self._log_start_offset:
-                self._log_start_offset = before_offset
-                self.leader_epoch_cache.truncate_from_start(before_offset)
-                doomed = [
-                    s
-                    for s, following in zip(self._segments, self._segments[1:], strict=False)
-                    if following.base_offset <= before_offset
-                ]
-                self.delete_segments(doomed, "log start offset moved")
-            return self._log_start_offset
-
-    def truncate_to(self, offset: int) -> None:
-        """Remove every batch from the one holding ``offset`` onward
-        (replication divergence). The log end offset becomes that batch's
-        base offset."""
-        with self._lock:
-            self._check_open()
-            if offset >= self.log_end_offset:
-                return
-            if offset <= self._segments[0].base_offset:
-                self.truncate_fully_and_start_at(offset)
-                return
-            doomed = [s for s in self._segments if s.base_offset >= offset]
-            self.delete_segments(doomed, "truncated", immediately=True)
-            active = self._segments[-1]
-            active.truncate_to(offset)
-            active.write_indexes(active=True)
-            self._after_truncation()
-
-    def truncate_fully_and_start_at(self, offset: int) -> None:
-        """Delete every segment and restart the log empty at ``offset``."""
-        with self._lock:
-            self._check_open()
-            old = list(self._segments)
-            segment = LogSegment(
-                self.directory, offset, self.config, self.handles, created_ms=self.clock()
-            )
-            for s in old:
-                s.delete_files()
-            segment.create_files()
-            self._segments = [segment]
-            self._bases = [offset]
-            self._log_start_offset = offset
-            self.leader_epoch_cache.clear()
-            self._after_truncation()
-
-    def _after_truncation(self) -> None:
-        leo = self.log_end_offset
-        self._high_watermark = min(self._high_watermark, leo)
-        self._recovery_point = min(self._recovery_point, leo)
-        self._log_start_offset = min(self._log_start_offset, leo)
-        self.leader_epoch_cache.truncate_from_end(leo)
-
-    def delete_segments(
-        self, doomed: list[LogSegment], reason: str, *, immediately: bool = False
-    ) -> None:
-        """Remove ``doomed`` from the log: renamed ``.deleted`` and removed after
-        ``file.delete.delay.ms``. Deleting every segment first rolls, as Kafka
-        does, so the log keeps an (empty) active segment."""
-        with self._lock:
-            if not doomed:
-                return
-            if len(doomed) == len(self._segments):
-                self._roll_locked(self.log_end_offset, self.clock())
-            ids = {id(s) for s in doomed}
-            self._segments = [s for s in self._segments if id(s) not in ids]
-            self._bases = [s.base_offset for s in self._segments]
-            self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
-            for segment in doomed:
-                _log.info("deleting segment %s (%s)", segment.log_path, reason)
-                segment.rename(".deleted")
-                if immediately:
-                    segment.delete_files()
-                else:
-                    self.retire_segment(segment)
-
-    def retire_segment(self, segment: LogSegment) -> None:
-        """Remove an already ``.deleted`` segment after ``file.delete.delay.ms``."""
-        with self._lock:
-            if self.config.file_delete_delay_ms == 0:
-                segment.delete_files()
-            else:
-                due = self.clock() + self.config.file_delete_delay_ms
-                self._pending_deletes.append((due, segment))
-
-    def delete_expired_files(self, now: int) -> None:
-        """Remove ``.deleted`` segments whose ``file.delete.delay.ms`` passed."""
-        with self._lock:
-            due = [s for t, s in self._pending_deletes if t <= now]
-            self._pending_deletes = [(t, s) for t, s in self._pending_deletes if t > now]
-        for segment in due:
-            segment.delete_files()
+    # ---- retention ---------------------------------------------------------------
+    # (here, not in _log_maintenance: ``_retention`` works on a whole PartitionLog)
 
     def delete_old_segments(self, now: int | None = None) -> int:
         """Apply retention (``retention.ms``, ``retention.bytes``, log start
@@ -585,12 +337,6 @@ class PartitionLog:
             count = delete_old_segments(self, self.clock() if now is None else now)
         self.delete_expired_files(self.clock() if now is None else now)
         return count
-
-    def replace_segments(self, old: LogSegment, new: LogSegment) -> None:
-        """Swap ``new`` in for ``old`` (same base offset; the cleaner's last step)."""
-        with self._lock:
-            i = self._segments.index(old)
-            self._segments[i] = new
 
     # ---- lifecycle -------------------------------------------------------------------
 

@@ -35,9 +35,9 @@ from types import TracebackType
 from tidal.log.storage._checkpoint import read_offset_checkpoint, write_offset_checkpoint
 from tidal.log.storage._config import LogConfig, LogManagerConfig
 from tidal.log.storage._errors import InvalidTopicError, LogClosedError
+from tidal.log.storage._handles import FileHandleCache
 from tidal.log.storage._log import PartitionLog, wall_clock_ms
 from tidal.log.storage._retention import Compactor, clean_log
-from tidal.log.storage._segment import FileHandleCache
 
 __all__ = ["CLEAN_SHUTDOWN_FILE", "LogManager", "validate_topic_name"]
 

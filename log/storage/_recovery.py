@@ -30,7 +30,8 @@ from pathlib import Path
 
 from tidal.log.storage._config import LogConfig
 from tidal.log.storage._errors import CorruptSegmentError
-from tidal.log.storage._segment import FileHandleCache, LogSegment
+from tidal.log.storage._handles import FileHandleCache
+from tidal.log.storage._segment import LogSegment
 
 __all__ = ["RecoveryReport", "load_segments"]
 

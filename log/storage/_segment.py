@@ -9,37 +9,32 @@ exactly as they travel on the wire (see ``tidal.log.records``)::
 
 A segment never decodes records on the hot paths: appends write bytes and
 index their headers; reads walk 61-byte headers from the nearest index entry
-with ``pread``; recovery maps the file and checks each batch's CRC-32C over a
-``memoryview``. Descriptors come from a shared ``FileHandleCache`` that keeps
-at most ``max_open`` of them and closes the least recently used.
+with ``pread``. Descriptors are borrowed from a shared ``FileHandleCache``
+(see ``_handles``). Loading, crash recovery and truncation, which rebuild
+this state from the files, live in ``_segment_recovery``.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import random
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 from tidal.log.records import (
     BATCH_HEADER_SIZE,
     LOG_OVERHEAD,
     BatchHeader,
-    RecordsError,
     decode_batch,
     read_batch_header,
-    validate_batch,
 )
 from tidal.log.storage import _faults
 from tidal.log.storage._config import LogConfig
-from tidal.log.storage._errors import CorruptIndexError
+from tidal.log.storage._handles import FileHandleCache
 from tidal.log.storage._index import OffsetIndex, TimeIndex
+from tidal.log.storage._segment_recovery import SegmentRecovery
 
-__all__ = ["FileHandleCache", "LogSegment", "segment_file_name"]
+__all__ = ["LogSegment", "segment_file_name"]
 
 _INT32_MAX = 2**31 - 1
 _WALK_CHUNK = 16384
@@ -51,77 +46,12 @@ def segment_file_name(base_offset: int, extension: str) -> str:
     return f"{base_offset:020d}{extension}"
 
 
-class _Handle:
-    __slots__ = ("doomed", "fd", "pins")
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.pins = 0
-        self.doomed = False
-
-
-class FileHandleCache:
-    """A bound on open ``.log`` descriptors shared by many segments.
-
-    ``lease`` pins a descriptor for the duration of a ``with`` block; only
-    unpinned ones are closed when more than ``max_open`` are open.
-    """
-
-    def __init__(self, max_open: int = 1024) -> None:
-        self.max_open = max_open
-        self._handles: OrderedDict[LogSegment, _Handle] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @property
-    def open_count(self) -> int:
-        """Descriptors currently open."""
-        return len(self._handles)
-
-    @contextmanager
-    def lease(self, segment: LogSegment) -> Iterator[int]:
-        """Yield an open descriptor (read/write) for ``segment``'s ``.log``."""
-        with self._lock:
-            handle = self._handles.get(segment)
-            if handle is None:
-                handle = _Handle(os.open(segment.log_path, os.O_RDWR))
-                self._handles[segment] = handle
-            else:
-                self._handles.move_to_end(segment)
-            handle.pins += 1  # pinned before evicting so it cannot close itself
-            self._evict()
-        try:
-            yield handle.fd
-        finally:
-            with self._lock:
-                handle.pins -= 1
-                if handle.doomed and handle.pins == 0:
-                    os.close(handle.fd)
-
-    def _evict(self) -> None:
-        if len(self._handles) <= self.max_open:
-            return
-        for segment, handle in list(self._handles.items()):
-            if handle.pins == 0:
-                del self._handles[segment]
-                os.close(handle.fd)
-                if len(self._handles) <= self.max_open:
-                    return
-
-    def discard(self, segment: LogSegment) -> None:
-        """Close ``segment``'s descriptor (once no lease holds it)."""
-        with self._lock:
-            handle = self._handles.pop(segment, None)
-            if handle is None:
-                return
-            if handle.pins:
-                handle.doomed = True
-            else:
-                os.close(handle.fd)
-
-
-class LogSegment:
+class LogSegment(SegmentRecovery):
     """A segment's files and the state appends need (size, next offset,
-    largest timestamp, bytes since the last index entry)."""
+    largest timestamp, bytes since the last index entry).
+
+    ``load``, ``recover`` and ``truncate_to`` come from ``SegmentRecovery``.
+    """
 
     def __init__(
         self,
@@ -369,116 +299,3 @@ class LogSegment:
                     if record.timestamp >= timestamp and record.offset >= start_offset:
                         return record.timestamp, record.offset
         return None
-
-    # ---- loading, recovery, truncation -------------------------------------------
-
-    def load(self, active: bool) -> bool:
-        """Read size and indexes of an existing segment; find its next offset by
-        walking from the last index entry. False when the indexes must be rebuilt."""
-        self.size = self.log_path.stat().st_size
-        if self.size and not (self.offset_index.path.exists() and self.time_index.path.exists()):
-            return False
-        try:
-            self.offset_index.load()
-            self.time_index.load()
-            self.offset_index.sanity_check(self.size)
-        except CorruptIndexError:
-            return False
-        last_offset, position = self.offset_index.lookup(2**63 - 1)
-        self.next_offset = last_offset + 1 if len(self.offset_index) else self.base_offset
-        end = position
-        ts, ts_offset = self.time_index.last_entry
-        self.max_timestamp, self.offset_of_max_timestamp = ts, ts_offset
-        for pos, header in self.walk(position):
-            self.next_offset = header.next_offset
-            if header.max_timestamp > self.max_timestamp:
-                self.max_timestamp = header.max_timestamp
-                self.offset_of_max_timestamp = header.last_offset
-            end = pos + header.size
-            self._bytes_since_index = end - position
-        if end != self.size:
-            return False  # the walk stopped early: a torn tail needs recovery
-        try:
-            self.time_index.sanity_check(self.next_offset - 1)
-        except CorruptIndexError:
-            return False
-        if active:
-            self.write_indexes(active=True)  # Kafka's resizeIndexes on the active segment
-        return True
-
-    def recover(self, previous_next_offset: int) -> tuple[int, str] | None:
-        """Scan every batch (length, magic, CRC, offsets), rebuild both indexes
-        and cut the file at the first bad batch.
-
-        Returns ``(position, reason)`` of the cut, or ``None`` when all valid.
-        """
-        self.offset_index.reset()
-        self.time_index.reset()
-        self.max_timestamp, self.offset_of_max_timestamp = -1, self.base_offset
-        self._bytes_since_index = 0
-        self._first_batch_timestamp = None
-        self.size = self.log_path.stat().st_size
-        expected = max(previous_next_offset, self.base_offset)
-        position, problem = 0, None
-        if self.size:
-            with (
-                self.handles.lease(self) as fd,
-                mmap.mmap(fd, self.size, access=mmap.ACCESS_READ) as mm,
-                memoryview(mm) as view,
-            ):
-                position, expected, problem = self._scan(view, expected)
-        self.next_offset = expected
-        if problem is not None:
-            if _faults.armed():
-                _faults.fire("segment.recover.before_truncate")
-            with self.handles.lease(self) as fd:
-                os.ftruncate(fd, position)
-            self.size = position
-        return None if problem is None else (position, problem)
-
-    def _scan(self, mm: memoryview, expected: int) -> tuple[int, int, str | None]:
-        position, size = 0, len(mm)
-        while position < size:
-            try:
-                header = validate_batch(mm, position, check_records=False)
-            except RecordsError as exc:
-                return position, expected, str(exc)
-            if header.base_offset < expected or header.last_offset - self.base_offset > _INT32_MAX:
-                return (
-                    position,
-                    expected,
-                    (
-                        f"batch offsets {header.base_offset}..{header.last_offset} do not follow "
-                        f"offset {expected - 1}"
-                    ),
-                )
-            self._index_batch(header, position)
-            expected = header.next_offset
-            position += header.size
-        return position, expected, None
-
-    def truncate_to(self, offset: int) -> int:
-        """Drop the batch holding ``offset`` and all later ones; returns bytes removed."""
-        found = self.translate_offset(offset)
-        self.offset_index.truncate_to(offset)
-        self.time_index.truncate_to(offset)
-        if found is None:
-            return 0
-        position, header = found
-        removed = self.size - position
-        with self.handles.lease(self) as fd:
-            os.ftruncate(fd, position)
-        self.size = position
-        self.next_offset = header.base_offset
-        ts, ts_offset = self.time_index.last_entry
-        self.max_timestamp, self.offset_of_max_timestamp = ts, ts_offset
-        _, start = self.offset_index.lookup(2**63 - 1)
-        self._bytes_since_index = 0
-        for pos, batch in self.walk(start):
-            if batch.max_timestamp > self.max_timestamp:
-                self.max_timestamp = batch.max_timestamp
-                self.offset_of_max_timestamp = batch.last_offset
-            self._bytes_since_index = pos + batch.size - start
-        if self.size == 0:
-            self._first_batch_timestamp = None
-        return removed
