@@ -19,6 +19,7 @@ Example::
 """
 
 from tidal.log.storage._checkpoint import CorruptCheckpointError
+from tidal.log.storage._cleaner import CleanerStats, compact_segments
 from tidal.log.storage._config import LONG_MAX, ConfigError, LogConfig, LogManagerConfig
 from tidal.log.storage._epoch import LeaderEpochCache
 from tidal.log.storage._errors import (
@@ -51,6 +52,7 @@ __all__ = [
     "LATEST_TIMESTAMP",
     "LONG_MAX",
     "MAX_TIMESTAMP",
+    "CleanerStats",
     "ConfigError",
     "CorruptCheckpointError",
     "CorruptIndexError",
@@ -73,5 +75,6 @@ __all__ = [
     "StorageError",
     "TimeIndex",
     "TimestampAndOffset",
+    "compact_segments",
     "validate_topic_name",
 ]

@@ -33,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 
 from tidal.log.storage._checkpoint import read_offset_checkpoint, write_offset_checkpoint
+from tidal.log.storage._cleaner import CleanerStats, compact_segments
 from tidal.log.storage._config import LogConfig, LogManagerConfig
 from tidal.log.storage._errors import InvalidTopicError, LogClosedError
 from tidal.log.storage._handles import FileHandleCache
@@ -62,12 +63,6 @@ def validate_topic_name(topic: str) -> None:
         )
 
 
-def _default_compactor() -> Compactor:
-    from tidal.log.storage._cleaner import compact_segments  # noqa: PLC0415 - optional part
-
-    return compact_segments
-
-
 class LogManager:
     """Create, load, look up and delete partition logs under ``data_dir``.
 
@@ -92,7 +87,7 @@ class LogManager:
         self.default_config = default_config if default_config is not None else LogConfig()
         self.manager_config = manager_config if manager_config is not None else LogManagerConfig()
         self.clock = clock
-        self.compactor = compactor if compactor is not None else _default_compactor()
+        self.compactor = compactor if compactor is not None else compact_segments
         self.handles = FileHandleCache(self.manager_config.max_open_files)
         self._lock = threading.RLock()
         self._logs: dict[TopicPartition, PartitionLog] = {}
@@ -214,18 +209,32 @@ class LogManager:
                 continue
 
     def run_cleaner(self, now: int | None = None) -> int:
-        """Compact every dirty enough ``compact`` log; returns how many were cleaned."""
+        """Compact every dirty enough ``compact`` log; returns how many were cleaned.
+
+        Each partition cleaned logs its ``CleanerStats`` at INFO.
+        """
         now = self.clock() if now is None else now
         cleaned = 0
         for tp, log in self.logs().items():
             if not log.config.compact:
                 continue
+            stats = CleanerStats()
             try:
-                end = clean_log(log, now, self._cleaner_offsets.get(tp, 0), self.compactor)
+                end = clean_log(log, now, self._cleaner_offsets.get(tp, 0), self.compactor, stats)
             except LogClosedError:
                 continue
             if end is not None:
                 cleaned += 1
+                _log.info(
+                    "cleaned %s-%d up to offset %d: records kept %d, removed %d; "
+                    "bytes read %d, written %d",
+                    *tp,
+                    end,
+                    stats.records_kept,
+                    stats.records_removed,
+                    stats.bytes_read,
+                    stats.bytes_written,
+                )
                 with self._lock:
                     if tp in self._logs:
                         self._cleaner_offsets[tp] = end

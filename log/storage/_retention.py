@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from tidal.log.storage import _faults
 from tidal.log.storage._checkpoint import fsync_dir
+from tidal.log.storage._cleaner import CleanerStats
 from tidal.log.storage._segment import LogSegment
 
 if TYPE_CHECKING:
@@ -169,10 +170,15 @@ def _write_cleaned(log: PartitionLog, old: LogSegment, data: bytes) -> LogSegmen
 
 
 def clean_log(
-    log: PartitionLog, now_ms: int, first_dirty_offset: int, compactor: Compactor
+    log: PartitionLog,
+    now_ms: int,
+    first_dirty_offset: int,
+    compactor: Compactor,
+    stats: CleanerStats | None = None,
 ) -> int | None:
     """Compact ``log`` if it is dirty enough; returns the new cleaner
-    checkpoint (first dirty offset) or ``None`` when nothing was done."""
+    checkpoint (first dirty offset) or ``None`` when nothing was done.
+    The compactor adds its counters to ``stats`` when given."""
     found = cleanable_range(log, now_ms, first_dirty_offset)
     if found is None:
         return None
@@ -182,6 +188,7 @@ def clean_log(
         clean_upto_offset=end,
         now_ms=now_ms,
         delete_retention_ms=log.config.delete_retention_ms,
+        stats=stats,
     )
     cleaned: list[LogSegment] = []
     try:
@@ -217,5 +224,6 @@ def clean_log(
         raise
     before = sum(s.size for s in chosen)
     after = sum(s.size for s in cleaned)
-    _log.info("cleaned %s up to offset %d: %d -> %d bytes", log.directory, end, before, after)
+    # The LogManager logs the cleaner's stats at INFO; this is the file view.
+    _log.debug("cleaned %s up to offset %d: %d -> %d bytes", log.directory, end, before, after)
     return end

@@ -25,8 +25,7 @@ from tidal.log.records import (
     iter_batches,
     validate_batch,
 )
-from tidal.log.storage import _cleaner
-from tidal.log.storage._cleaner import CleanerStats, compact_segments
+from tidal.log.storage import CleanerStats, _cleaner, compact_segments
 
 Entry = tuple[bytes | None, bytes | None]  # (key, value)
 NOW = 1_700_000_000_000

@@ -21,7 +21,7 @@ from tidal.log.records import (
     iter_batches,
     validate_batch,
 )
-from tidal.log.storage._cleaner import compact_segments
+from tidal.log.storage import compact_segments
 
 NOW = 1_700_000_000_000
 RETENTION = 3_600_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -154,6 +155,40 @@ def test_retention_and_cleaner_via_manager(tmp_path: Path) -> None:
     clock_now[0] += 5000
     assert logs.run_retention() > 0
     assert log.log_start_offset == 10
+    logs.shutdown()
+
+
+def test_cleaner_logs_its_stats_per_partition(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = LogConfig.from_properties({"cleanup.policy": "compact"}, defaults=SMALL)
+    logs = LogManager(tmp_path, SMALL, start_scheduler=False)  # the real cleaner
+    before: dict[int, tuple[int, int, int]] = {}  # partition: end, segments, bytes
+    for partition, count in ((0, 12), (1, 16)):
+        log = logs.get_or_create_log("orders", partition, config)
+        for i in range(count):
+            log.append(batch(i))
+        log.high_watermark = log.log_end_offset
+        dirty = log.segments[:-1]
+        before[partition] = (log.active_segment.base_offset, len(dirty), sum(s.size for s in dirty))
+    logs.get_or_create_log("plain", 0).append(batch())  # not compacted: no line
+    caplog.set_level(logging.INFO, logger="tidal.log.storage")
+
+    assert logs.run_cleaner() == 2
+
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert not [line for line in lines if "plain-0" in line]
+    for partition, (end, cleaned, bytes_read) in before.items():
+        log = logs.get_log("orders", partition)
+        assert log is not None
+        bytes_written = sum(s.size for s in log.segments[:cleaned])
+        kept = len({i % 4 for i in range(end)})  # the last record of each key
+        assert 0 < bytes_written < bytes_read
+        assert (
+            f"cleaned orders-{partition} up to offset {end}: "
+            f"records kept {kept}, removed {end - kept}; "
+            f"bytes read {bytes_read}, written {bytes_written}"
+        ) in lines
     logs.shutdown()
 
 
