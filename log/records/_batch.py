@@ -356,24 +356,69 @@ def _records_section(buf: Buffer, pos: int, header: BatchHeader, codec: Compress
     return decompress(codec, view, DEFAULT_MAX_DECOMPRESSED)
 
 
+_MAX_VARINT_SHIFT = 63
+#: The smallest record: length-prefixed attributes, timestamp delta, offset
+#: delta, key length, value length and header count of one byte each.
+_MIN_RECORD_BODY = 6
+
+
 def _walk_records(data: Buffer, pos: int, end: int, header: BatchHeader) -> None:
-    """Structural check of a records section without building objects."""
-    previous_delta = -1
-    for index in range(header.records_count):
-        length, pos = read_varint(data, pos, end)
-        record_end = pos + length
-        if length < 1 or record_end > end:
-            raise CorruptRecordError(f"record {index} has an invalid length {length}")
-        pos += 1  # attributes
-        _, pos = read_varint(data, pos, record_end)  # timestamp delta
-        offset_delta, pos = read_varint(data, pos, record_end)
-        if offset_delta <= previous_delta or offset_delta > header.last_offset_delta:
-            raise InvalidRecordError(
-                f"record {index} has offset delta {offset_delta}, expected above "
-                f"{previous_delta} and at most {header.last_offset_delta}"
-            )
-        previous_delta = offset_delta
-        pos = record_end
+    """Structural check of a records section without building objects.
+
+    Every record's length must fit, offset deltas must increase and stay within
+    ``last_offset_delta``, and the records must fill the section exactly. This
+    runs on every append, so the varints are read inline rather than through
+    :func:`read_varint` (a call per field would triple the cost).
+    """
+    last_delta = header.last_offset_delta
+    previous = -1
+    try:
+        for index in range(header.records_count):
+            # record length
+            zigzag = shift = 0
+            while True:
+                byte = data[pos]
+                pos += 1
+                zigzag |= (byte & 0x7F) << shift
+                if byte < 0x80:
+                    break
+                shift += 7
+                if shift > _MAX_VARINT_SHIFT:
+                    raise CorruptRecordError(f"record {index} has an overlong length varint")
+            length = (zigzag >> 1) ^ -(zigzag & 1)
+            record_end = pos + length
+            if length < _MIN_RECORD_BODY or record_end > end:
+                raise CorruptRecordError(f"record {index} has an invalid length {length}")
+            # attributes, then skip the timestamp delta
+            cursor = pos + 1
+            while data[cursor] >= 0x80 and cursor < record_end:
+                cursor += 1
+            cursor += 1
+            # offset delta
+            zigzag = shift = 0
+            while cursor < record_end:
+                byte = data[cursor]
+                cursor += 1
+                zigzag |= (byte & 0x7F) << shift
+                if byte < 0x80:
+                    break
+                shift += 7
+                if shift > _MAX_VARINT_SHIFT:
+                    break
+            else:
+                raise CorruptRecordError(f"record {index} is cut inside its offset delta")
+            delta = (zigzag >> 1) ^ -(zigzag & 1)
+            if delta <= previous or delta > last_delta:
+                raise InvalidRecordError(
+                    f"record {index} has offset delta {delta}, expected above "
+                    f"{previous} and at most {last_delta}"
+                )
+            previous = delta
+            pos = record_end
+    except IndexError:
+        raise CorruptRecordError(
+            f"records section ends inside record {index} of {header.records_count}"
+        ) from None
     if pos != end:
         raise CorruptRecordError(
             f"records section has {end - pos} bytes after the declared {header.records_count} "
