@@ -1,0 +1,1 @@
+"""Tidal's broker: a Kafka-compatible server over the storage engine."""
