@@ -20,7 +20,13 @@ Example::
 
 from tidal.log.storage._checkpoint import CorruptCheckpointError
 from tidal.log.storage._cleaner import CleanerStats, compact_segments
-from tidal.log.storage._config import LONG_MAX, ConfigError, LogConfig, LogManagerConfig
+from tidal.log.storage._config import (
+    LONG_MAX,
+    ConfigError,
+    LogConfig,
+    LogManagerConfig,
+    parse_config_value,
+)
 from tidal.log.storage._epoch import LeaderEpochCache
 from tidal.log.storage._errors import (
     CorruptIndexError,
@@ -76,5 +82,6 @@ __all__ = [
     "TimeIndex",
     "TimestampAndOffset",
     "compact_segments",
+    "parse_config_value",
     "validate_topic_name",
 ]

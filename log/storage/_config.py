@@ -20,6 +20,7 @@ __all__ = [
     "ConfigError",
     "LogConfig",
     "LogManagerConfig",
+    "parse_config_value",
 ]
 
 #: Java's ``Long.MAX_VALUE``: Kafka's "never" for ``flush.*`` and lags.
@@ -104,6 +105,24 @@ def _parse(key: str, raw: object, meta: Mapping[str, Any]) -> Any:
     return value
 
 
+def parse_config_value(
+    key: str,
+    raw: object,
+    kind: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    """Parse one setting the way Kafka's ``ConfigDef`` does.
+
+    ``kind`` is ``int``, ``long``, ``double``, ``bool``, ``string`` or ``list``
+    (comma separated, each item one of ``choices``). Raises ``ConfigError``
+    naming ``key`` and the value when the type or range is wrong.
+    """
+    return _parse(key, raw, {"kind": kind, "low": low, "high": high, "choices": choices})
+
+
 class _KafkaConfig:
     """Shared ``from_properties``/``to_properties`` over dataclass metadata."""
 
@@ -115,6 +134,11 @@ class _KafkaConfig:
     def keys(cls) -> frozenset[str]:
         """The dotted Kafka names this config understands."""
         return frozenset(cls._fields_by_key())
+
+    @classmethod
+    def kinds(cls) -> dict[str, str]:
+        """Each dotted name's value type (``int``, ``long``, ``double``, ...)."""
+        return {key: f.metadata["kind"] for key, f in cls._fields_by_key().items()}
 
     def _with_properties(self, props: Mapping[str, object]) -> Any:
         fields = self._fields_by_key()
