@@ -1,0 +1,1 @@
+"""Sans-I/O Kafka wire protocol codec (placeholder docstring, completed below)."""
