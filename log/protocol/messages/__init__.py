@@ -1,0 +1,1 @@
+"""Declarations of the Kafka API messages, one module per API."""
