@@ -150,7 +150,10 @@ class ProducerStateManager:
         the verdict names the original offsets; later batches of the same
         producer in ``headers`` are checked against the earlier ones.
         """
-        planned: dict[int, ProducerStateEntry] = {}
+        headers = list(headers)
+        # Later batches of a producer are checked against its earlier ones in
+        # ``headers``, planned on copies; a lone batch needs no copy.
+        planned: dict[int, ProducerStateEntry] | None = {} if len(headers) > 1 else None
         for header in headers:
             pid = header.producer_id
             if pid == NO_PRODUCER_ID:
@@ -168,12 +171,18 @@ class ProducerStateManager:
                 )
             if current is None:
                 current = ProducerStateEntry(pid)
-            updated = planned.get(pid)
-            if updated is None:
-                updated = planned[pid] = current.copy()
+            updated = current
+            if planned is not None:
+                if pid not in planned:
+                    planned[pid] = current.copy()
+                updated = planned[pid]
             verdict = _check_data_batch(current, updated, header)
             if verdict is not APPEND:
                 return verdict
+            if planned is not None:
+                updated.add_batch(header.producer_epoch, header.last_sequence, -1, 0, 0)
+                if header.is_transactional and updated.current_txn_first_offset is None:
+                    updated.current_txn_first_offset = 0  # known only after the append
         return APPEND
 
     # ---- after the append ------------------------------------------------------------
@@ -323,7 +332,8 @@ def _check_data_batch(
     current: ProducerStateEntry, updated: ProducerStateEntry, header: BatchHeader
 ) -> AppendVerdict:
     """Kafka's ``checkProducerEpoch`` + ``checkSequence`` + the transaction-state
-    check of ``appendDataBatch``; on success ``updated`` takes the batch."""
+    check of ``appendDataBatch``. ``updated`` is ``current`` plus the batches
+    planned before this one in the same append."""
     pid, epoch, first_seq = header.producer_id, header.producer_epoch, header.base_sequence
     if epoch < updated.producer_epoch:
         return AppendVerdict(
@@ -345,11 +355,8 @@ def _check_data_batch(
             OUT_OF_ORDER_SEQUENCE_NUMBER,
             f"producer {pid} sent sequence {first_seq} after {updated.last_seq}",
         )
-    updated.add_batch(epoch, header.last_sequence, -1, header.last_offset_delta, 0)
     if updated.current_txn_first_offset is not None and not header.is_transactional:
         return AppendVerdict(
             INVALID_TXN_STATE, f"producer {pid} sent a non-transactional batch inside a transaction"
         )
-    if updated.current_txn_first_offset is None and header.is_transactional:
-        updated.current_txn_first_offset = 0  # the offset is known only after the append
     return APPEND
