@@ -9,7 +9,13 @@ from tidal.log.broker.producer import (
     ProducerStateManager,
     snapshot_path,
 )
-from tidal.log.records import SimpleRecord, encode_batch, iter_batches
+from tidal.log.records import (
+    ControlRecordType,
+    SimpleRecord,
+    encode_batch,
+    encode_control_batch,
+    iter_batches,
+)
 from tidal.log.storage import LogConfig, PartitionLog
 from tidal.log.storage._faults import abandon
 
@@ -197,3 +203,43 @@ def test_corrupt_newest_snapshot_falls_back_to_the_older_one(tmp_path: Path) -> 
     assert snapshot_of(state) == before
     assert state.snapshot_offsets() == [older]
     log.close()
+
+
+def txn_batch(pid: int, seq: int, epoch: int = 0) -> bytes:
+    records = [SimpleRecord(b"t%d" % seq, timestamp=TS)]
+    return encode_batch(
+        records, producer_id=pid, producer_epoch=epoch, base_sequence=seq, is_transactional=True
+    )
+
+
+def test_replay_tracks_transactions_and_their_markers(tmp_path: Path) -> None:
+    log = PartitionLog(tmp_path, config(), clock=clock)
+    state = ProducerStateManager(tmp_path, clock=clock)
+    produce(log, state, txn_batch(1, 0))
+    produce(log, state, txn_batch(1, 1))
+    marker = encode_control_batch(
+        ControlRecordType.COMMIT, producer_id=1, producer_epoch=0, coordinator_epoch=7, timestamp=TS
+    )
+    headers = list(iter_batches(marker))
+    info = log.append(marker, from_producer=False)  # written by the coordinator, not a client
+    state.on_appended(headers[0], info.first_offset, info.last_offset, TS, coordinator_epoch=7)
+    open_txn = produce(log, state, txn_batch(2, 0))[1]
+    before = snapshot_of(state)
+    assert state.first_undecided_offset() == open_txn
+    log.close()
+
+    for with_snapshot in (False, True):
+        for path in tmp_path.glob("*.snapshot"):
+            path.unlink()
+        log, state = reopen(tmp_path, clean=True)
+        if with_snapshot:
+            state.take_snapshot(log.log_end_offset)
+            log.close()
+            log, state = reopen(tmp_path, clean=True)
+        assert snapshot_of(state) == before
+        committed = state.last_entry(1)
+        assert committed is not None
+        assert committed.coordinator_epoch == 7
+        assert committed.current_txn_first_offset is None
+        assert state.first_undecided_offset() == open_txn
+        log.close()
