@@ -19,6 +19,8 @@ __all__ = [
     "ProtocolDecodeError",
     "ProtocolEncodeError",
     "ProtocolError",
+    "error_for_code",
+    "raise_for_code",
 ]
 
 
@@ -75,3 +77,26 @@ class KafkaError(Exception):
         super().__init__(message or self.default_message)
         #: The message: the broker's error message when it sent one, else Kafka's default.
         self.message = message or self.default_message
+
+
+def error_for_code(code: int) -> type[KafkaError]:
+    """The exception class of Kafka error ``code``.
+
+    Unknown codes map to ``UnknownServerError`` (-1), as Kafka's clients do;
+    code 0 means "no error" and has no class.
+    """
+    if code == 0:
+        raise ValueError("error code 0 means no error")
+    registry = KafkaError.registry
+    return registry.get(code) or registry[-1]
+
+
+def raise_for_code(code: int, message: str | None = None) -> None:
+    """Raise the exception of ``code`` with the broker's ``message``; do
+    nothing for 0. An unknown code raises ``UnknownServerError`` naming it."""
+    if code == 0:
+        return
+    cls = error_for_code(code)
+    if cls.code != code:
+        message = f"unknown error code {code}" + (f": {message}" if message else "")
+    raise cls(message)
