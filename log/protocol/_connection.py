@@ -1,0 +1,292 @@
+"""A sans-I/O Kafka connection: bytes in, events out, bytes to send back.
+
+The same engine serves both ends (h11 style). It owns the int32 length
+framing, correlation ids and, on a client, the api key and version of each
+request in flight, which a response needs to be decoded::
+
+    client = Connection(Role.CLIENT, client_id="app")
+    data = client.send_request(MetadataRequest(topics=None), version=12)
+    ...  # write data to the socket; feed what comes back:
+    client.receive_data(received)
+    event = client.next_event()  # ResponseReceived, NEED_DATA, ...
+
+A broker gets :class:`RequestReceived` (header + decoded body),
+:class:`UnsupportedRequest` for an unknown api key or a version it does not
+serve (it may answer, as Kafka does for ApiVersions, or close), and
+:class:`ProtocolViolation` for oversized or malformed frames, after which the
+connection is finished and every later call returns the same event.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import struct
+from dataclasses import dataclass
+
+from tidal.log.protocol._exceptions import ProtocolDecodeError, ProtocolError
+from tidal.log.protocol._headers import (
+    RequestHeader,
+    ResponseHeader,
+    request_header_version,
+    response_header_version,
+)
+from tidal.log.protocol._schema import Request, Response
+from tidal.log.protocol._types import DEFAULT_LIMITS, DecodeLimits
+from tidal.log.protocol.messages import API_SPECS, ApiSpec
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_SIZE",
+    "NEED_DATA",
+    "Connection",
+    "ConnectionClosed",
+    "Event",
+    "NeedData",
+    "ProtocolViolation",
+    "RequestReceived",
+    "ResponseReceived",
+    "Role",
+    "UnsupportedRequest",
+]
+
+#: Kafka's ``socket.request.max.bytes`` default.
+DEFAULT_MAX_FRAME_SIZE = 104_857_600
+_SIZE = struct.Struct(">i")
+
+
+class Role(enum.Enum):
+    CLIENT = "client"
+    BROKER = "broker"
+
+
+class NeedData:
+    """More bytes are needed before the next event."""
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+NEED_DATA = NeedData()
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReceived:
+    """A request a broker must handle (and answer unless it is Produce acks=0)."""
+
+    header: RequestHeader
+    request: Request
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseReceived:
+    """A response a client was waiting for, with the request it answers."""
+
+    correlation_id: int
+    api_version: int
+    request: Request
+    response: Response
+
+
+@dataclass(frozen=True, slots=True)
+class UnsupportedRequest:
+    """A request of an unknown api key or of a version the broker does not
+    serve; its body was not decoded. ``header.client_id`` is best effort."""
+
+    header: RequestHeader
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolViolation:
+    """Bytes that break the protocol; the connection cannot continue."""
+
+    reason: str
+    correlation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    """The peer closed its side (``receive_data(b"")``) at a frame boundary."""
+
+
+Event = (
+    RequestReceived
+    | ResponseReceived
+    | UnsupportedRequest
+    | ProtocolViolation
+    | ConnectionClosed
+    | NeedData
+)
+
+
+@dataclass(slots=True)
+class _InFlight:
+    api_version: int
+    request: Request
+
+
+class Connection:
+    """One end of a Kafka connection, without I/O. See the module docstring."""
+
+    def __init__(
+        self,
+        role: Role,
+        *,
+        client_id: str | None = None,
+        apis: dict[int, ApiSpec] | None = None,
+        max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
+        limits: DecodeLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.role = role
+        self.client_id = client_id
+        self.apis = API_SPECS if apis is None else apis
+        self.max_frame_size = max_frame_size
+        self.limits = limits
+        self._buffer = bytearray()
+        self._eof = False
+        self._error: ProtocolViolation | None = None
+        self._in_flight: dict[int, _InFlight] = {}
+        self._correlation_ids = itertools.count()
+        self._awaiting_answer: set[int] = set()
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent (client) or received (broker) and not yet answered."""
+        return len(self._in_flight) if self.role is Role.CLIENT else len(self._awaiting_answer)
+
+    @property
+    def failed(self) -> ProtocolViolation | None:
+        """The violation that ended this connection, if any."""
+        return self._error
+
+    # -- input ---------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the peer; ``b""`` means the peer closed."""
+        if not data:
+            self._eof = True
+        else:
+            self._buffer += data
+
+    def next_event(self) -> Event:
+        """The next complete event, or :data:`NEED_DATA`."""
+        if self._error is not None:
+            return self._error
+        buf = self._buffer
+        if len(buf) < 4:
+            return ConnectionClosed() if self._eof and not buf else self._need_data()
+        (size,) = _SIZE.unpack_from(buf)
+        if size < 0 or size > self.max_frame_size:
+            limit = self.max_frame_size
+            return self._fail(f"frame of {size} bytes exceeds the maximum of {limit} bytes")
+        if len(buf) < 4 + size:
+            return self._need_data()
+        frame = bytes(buf[4 : 4 + size])
+        del buf[: 4 + size]
+        if self.role is Role.BROKER:
+            return self._request_event(frame)
+        return self._response_event(frame)
+
+    def _need_data(self) -> Event:
+        if self._eof:
+            return self._fail(f"connection closed inside a frame ({len(self._buffer)} bytes)")
+        return NEED_DATA
+
+    def _fail(self, reason: str, correlation_id: int | None = None) -> ProtocolViolation:
+        self._error = ProtocolViolation(reason, correlation_id)
+        self._buffer.clear()
+        return self._error
+
+    def _request_event(self, frame: bytes) -> Event:
+        try:
+            api_key, api_version, correlation_id = RequestHeader.peek(frame)
+        except ProtocolDecodeError as e:
+            return self._fail(str(e))
+        spec = self.apis.get(api_key)
+        flexible = spec.flexible_from if spec is not None else None
+        header_version = request_header_version(api_version, flexible)
+        try:
+            header, pos = RequestHeader.decode(frame, header_version)
+        except ProtocolDecodeError as e:
+            return self._fail(f"bad request header: {e}", correlation_id)
+        if spec is None:
+            return UnsupportedRequest(header, f"unknown api key {api_key}")
+        if not spec.serves(api_version):
+            return UnsupportedRequest(header, f"{spec.name} v{api_version} is not supported")
+        try:
+            request = spec.request.decode(frame, api_version, self.limits, pos)
+        except ProtocolDecodeError as e:
+            return self._fail(str(e), correlation_id)
+        if not (api_key == 0 and getattr(request, "acks", 1) == 0):
+            self._awaiting_answer.add(correlation_id)
+        return RequestReceived(header, request)
+
+    def _response_event(self, frame: bytes) -> Event:
+        if len(frame) < 4:
+            return self._fail("response shorter than its header")
+        (correlation_id,) = _SIZE.unpack_from(frame)
+        pending = self._in_flight.pop(correlation_id, None)
+        if pending is None:
+            return self._fail(f"response to unknown correlation id {correlation_id}")
+        cls = type(pending.request)
+        header_version = response_header_version(
+            cls.api_key, pending.api_version, cls.flexible_from
+        )
+        spec = self.apis.get(cls.api_key)
+        response_cls = spec.response if spec is not None else None
+        if response_cls is None:
+            return self._fail(f"no response declared for api key {cls.api_key}")
+        try:
+            _, pos = ResponseHeader.decode(frame, header_version)
+            response = response_cls.decode(frame, pending.api_version, self.limits, pos)
+        except ProtocolDecodeError as e:
+            return self._fail(str(e), correlation_id)
+        return ResponseReceived(correlation_id, pending.api_version, pending.request, response)
+
+    # -- output --------------------------------------------------------------
+
+    def send_request(
+        self, request: Request, version: int, *, correlation_id: int | None = None
+    ) -> bytes:
+        """Frame ``request`` in ``version``; the bytes to write to the socket.
+
+        Correlation ids count up from 0 unless given. Produce with ``acks=0``
+        expects no response and is not kept in flight.
+        """
+        if self.role is not Role.CLIENT:
+            raise ProtocolError("only a client sends requests")
+        cls = type(request)
+        if correlation_id is None:
+            correlation_id = next(self._correlation_ids)
+        if correlation_id in self._in_flight:
+            raise ProtocolError(f"correlation id {correlation_id} is already in flight")
+        header = RequestHeader(cls.api_key, version, correlation_id, self.client_id)
+        out = bytearray(4)
+        header.encode_into(out, request_header_version(version, cls.flexible_from))
+        request.encode_into(out, version)
+        _SIZE.pack_into(out, 0, len(out) - 4)
+        if not (cls.api_key == 0 and getattr(request, "acks", 1) == 0):
+            self._in_flight[correlation_id] = _InFlight(version, request)
+        return bytes(out)
+
+    def send_response(
+        self, header: RequestHeader, response: Response, *, version: int | None = None
+    ) -> bytes:
+        """Frame the answer to the request with ``header``.
+
+        ``version`` defaults to the request's; pass 0 to answer an
+        unsupported ApiVersions request with a v0 body (KIP-511).
+        """
+        if self.role is not Role.BROKER:
+            raise ProtocolError("only a broker sends responses")
+        self._awaiting_answer.discard(header.correlation_id)
+        cls = type(response)
+        version = header.api_version if version is None else version
+        out = bytearray(4)
+        header_version = response_header_version(cls.api_key, version, cls.flexible_from)
+        ResponseHeader(header.correlation_id).encode_into(out, header_version)
+        response.encode_into(out, version)
+        _SIZE.pack_into(out, 0, len(out) - 4)
+        return bytes(out)
