@@ -367,12 +367,8 @@ class _TaggedFields(Primitive[dict[int, bytes]]):
     ) -> tuple[dict[int, bytes], int]:
         count, pos = read_uvarint(buf, pos)
         fields: dict[int, bytes] = {}
-        last = -1
         for _ in range(count):
             tag, pos = read_uvarint(buf, pos)
-            if tag <= last:
-                raise ProtocolDecodeError(f"tagged field {tag} out of order")
-            last = tag
             size, pos = read_uvarint(buf, pos)
             if size > len(buf) - pos:
                 raise ProtocolDecodeError(f"tagged field {tag} runs past the end")
