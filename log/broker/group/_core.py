@@ -26,8 +26,7 @@ from tidal.log.broker.group._records import (
     encode_offset_commit_value,
     partition_for,
 )
-from tidal.log.broker.group._replay import LoadedGroup, replay
-from tidal.log.broker.group._storage import OffsetsTopicStorage
+from tidal.log.broker.group._storage import LoadedGroup, OffsetsTopicStorage, replay
 from tidal.log.records import RecordsError, RecordTooLargeError, SimpleRecord, encode_batch
 from tidal.log.storage import StorageError
 
