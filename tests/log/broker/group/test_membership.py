@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tidal.log.broker.group import (
+    GroupCoordinator,
+    GroupCoordinatorConfig,
     GroupState,
     HeartbeatArgs,
+    JoinGroupArgs,
     LeaveGroupArgs,
     MemberIdentity,
+    MemoryOffsetsStorage,
     SyncGroupArgs,
     errors,
 )
@@ -183,3 +188,21 @@ async def test_static_member_removed_by_instance_id(h: Harness) -> None:
     wrong = MemberIdentity(joined[1].member_id, "i0")
     fenced = await h.coordinator.leave_group(LeaveGroupArgs(GROUP, [wrong]))
     assert fenced.members[0].error_code == errors.FENCED_INSTANCE_ID
+
+
+async def test_timers_on_the_real_event_loop() -> None:
+    config = GroupCoordinatorConfig(
+        min_session_timeout_ms=1, initial_rebalance_delay_ms=0, offsets_topic_num_partitions=1
+    )
+    coordinator = GroupCoordinator(MemoryOffsetsStorage(), config)  # LoopScheduler
+    await coordinator.start()
+    args = JoinGroupArgs(GROUP, 30, 30, "", None, "consumer", [("range", b"")])
+    joined = await coordinator.join_group(args)  # no delay: the rebalance completes at once
+    assert (joined.error_code, joined.generation_id) == (errors.NONE, 1)
+    sync = SyncGroupArgs(GROUP, 1, joined.member_id, assignments=[(joined.member_id, b"x")])
+    assert (await coordinator.sync_group(sync)).assignment == b"x"
+    await asyncio.sleep(0.1)  # no heartbeats: the 30 ms session expires
+    group = coordinator.group(GROUP)
+    assert group is not None
+    assert (group.state, group.members) == (GroupState.EMPTY, {})
+    coordinator.close()
