@@ -5,8 +5,9 @@ for the message and every struct it reaches: consecutive fixed-width fields
 become one ``struct`` call, lengths and counts are checked inline, absent
 fields get their defaults, and compact or classic layouts are chosen from the
 message's flexible versions. The source is ``exec``-ed once and cached on the
-message class. Measured against closure chains this is about 3x faster on
-Fetch and Produce, where per-partition fields dominate.
+message class. A closure chain built from the same declarations (one call per
+field) decoded a 100-partition Fetch response 2.3-2.7x slower, which is why
+the compiler writes source instead.
 
 Generated decoders take ``(buf, pos)`` where ``buf`` ends where the message
 ends; ``struct.error``/``IndexError`` raised by a read past the end are turned

@@ -163,7 +163,7 @@ class Connection:
 
     # -- input ---------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> None:
+    def receive_data(self, data: bytes | bytearray | memoryview) -> None:
         """Feed bytes read from the peer; ``b""`` means the peer closed."""
         if not data:
             self._eof = True
@@ -249,11 +249,13 @@ class Connection:
 
     def send_request(
         self, request: Request, version: int, *, correlation_id: int | None = None
-    ) -> bytes:
+    ) -> bytearray:
         """Frame ``request`` in ``version``; the bytes to write to the socket.
 
         Correlation ids count up from 0 unless given. Produce with ``acks=0``
-        expects no response and is not kept in flight.
+        expects no response and is not kept in flight. The result is a fresh
+        buffer the caller owns: a ``bytes`` copy of a 1 MiB frame would cost
+        more than encoding it.
         """
         if self.role is not Role.CLIENT:
             raise ProtocolError("only a client sends requests")
@@ -269,12 +271,12 @@ class Connection:
         _SIZE.pack_into(out, 0, len(out) - 4)
         if not (cls.api_key == 0 and getattr(request, "acks", 1) == 0):
             self._in_flight[correlation_id] = _InFlight(version, request)
-        return bytes(out)
+        return out
 
     def send_response(
         self, header: RequestHeader, response: Response, *, version: int | None = None
-    ) -> bytes:
-        """Frame the answer to the request with ``header``.
+    ) -> bytearray:
+        """Frame the answer to the request with ``header`` (a fresh buffer).
 
         ``version`` defaults to the request's; pass 0 to answer an
         unsupported ApiVersions request with a v0 body (KIP-511).
@@ -289,4 +291,4 @@ class Connection:
         ResponseHeader(header.correlation_id).encode_into(out, header_version)
         response.encode_into(out, version)
         _SIZE.pack_into(out, 0, len(out) - 4)
-        return bytes(out)
+        return out

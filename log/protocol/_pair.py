@@ -30,14 +30,14 @@ class ConnectionPair:
         self.broker = broker or Connection(Role.BROKER)
         self.chunk = chunk
 
-    def _deliver(self, data: bytes, to: Connection) -> None:
+    def _deliver(self, data: bytes | bytearray, to: Connection) -> None:
         if not self.chunk:
             to.receive_data(data)
             return
         for i in range(0, len(data), self.chunk):
             to.receive_data(data[i : i + self.chunk])
 
-    def client_send(self, request: Request, version: int) -> bytes:
+    def client_send(self, request: Request, version: int) -> bytearray:
         """Send ``request`` from the client to the broker; return the bytes."""
         data = self.client.send_request(request, version)
         self._deliver(data, self.broker)
@@ -45,7 +45,7 @@ class ConnectionPair:
 
     def broker_send(
         self, header: RequestHeader, response: Response, *, version: int | None = None
-    ) -> bytes:
+    ) -> bytearray:
         """Answer the request with ``header``; return the bytes."""
         data = self.broker.send_response(header, response, version=version)
         self._deliver(data, self.client)

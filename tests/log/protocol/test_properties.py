@@ -82,7 +82,7 @@ def struct_strategy(cls: type[Struct], version: int) -> st.SearchStrategy[Any]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_round_trip(case: tuple[type[Message], int], data: st.DataObject) -> None:
     cls, version = case
@@ -94,7 +94,7 @@ def test_round_trip(case: tuple[type[Message], int], data: st.DataObject) -> Non
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(garbage=st.binary(max_size=64))
 def test_arbitrary_bytes_raise_only_decode_errors(
     case: tuple[type[Message], int], garbage: bytes
@@ -105,7 +105,7 @@ def test_arbitrary_bytes_raise_only_decode_errors(
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_valid_bytes_raise_only_decode_errors(
     case: tuple[type[Message], int], data: st.DataObject
