@@ -1,0 +1,141 @@
+"""The broker's state: one object every handler reaches through its context.
+
+``Broker`` owns the log manager, the topic registry, the group coordinator and
+the idempotent-producer state, and knows the address it advertises. The
+network server (``_server.py``) feeds it requests; it does no socket I/O.
+Start-up and shut-down order::
+
+    start: logs (recovery) -> topics -> producer ids -> group coordinator load
+    stop:  group coordinator -> producer snapshots -> logs (flush, checkpoints,
+           clean-shutdown marker)
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tidal.log.broker._config import BrokerConfig
+from tidal.log.broker._topics import TopicError, TopicInfo, TopicRegistry, load_cluster_id
+from tidal.log.broker.group import GroupCoordinator, GroupCoordinatorConfig, LogOffsetsStorage
+from tidal.log.broker.producer import ProducerIdManager, ProducerStateManager
+from tidal.log.storage import LogManager, LogManagerConfig, PartitionLog
+
+__all__ = ["Broker"]
+
+_log = logging.getLogger(__name__)
+
+#: Broker settings the log manager reads, by their server.properties names.
+_LOG_MANAGER_KEYS = (
+    "log.retention.check.interval.ms",
+    "log.flush.scheduler.interval.ms",
+    "log.flush.offset.checkpoint.interval.ms",
+    "log.cleaner.enable",
+    "log.cleaner.backoff.ms",
+    "log.max.open.files",
+)
+
+
+class Broker:
+    """A single-node broker's state over a data directory.
+
+    >>> broker = Broker(BrokerConfig({"log.dirs": "/tmp/tidal"}))   # doctest: +SKIP
+    >>> await broker.start()                                         # doctest: +SKIP
+    """
+
+    def __init__(self, config: BrokerConfig) -> None:
+        self.config = config
+        self.node_id: int = config.get("node.id")
+        self.data_dir = Path(config.get("log.dirs"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        #: where clients are told to connect; set by the server once bound
+        self.advertised_host = "127.0.0.1"
+        self.advertised_port = 9092
+        manager_props = {k: config.get(k) for k in _LOG_MANAGER_KEYS if config.is_explicit(k)}
+        self.logs = LogManager(
+            self.data_dir,
+            config.topic_defaults,
+            LogManagerConfig.from_properties(manager_props),
+        )
+        self.cluster_id = load_cluster_id(self.data_dir, self.node_id)
+        self.topics = TopicRegistry(self.data_dir, config, self.logs)
+        self.producer_ids = ProducerIdManager(
+            self.data_dir,
+            broker_id=self.node_id,
+            producer_id_expiration_ms=config.get("producer.id.expiration.ms"),
+        )
+        self._producer_states: dict[tuple[str, int], ProducerStateManager] = {}
+        group_props = {
+            k: v for k, v in config.explicit().items() if k.startswith(("group.", "offset"))
+        }
+        self.groups = GroupCoordinator(
+            LogOffsetsStorage(self.logs),
+            GroupCoordinatorConfig.from_properties(group_props),
+            partition_exists=self.partition_exists,
+        )
+        self._started = False
+
+    async def start(self) -> None:
+        """Load consumer groups and offsets; the logs were recovered at init."""
+        await self.groups.start()
+        self._started = True
+        _log.info(
+            "broker %d started over %s (cluster %s, %d topics)",
+            self.node_id, self.data_dir, self.cluster_id, len(self.topics.topics()),
+        )  # fmt: skip
+
+    async def stop(self) -> None:
+        """Shut down cleanly: everything flushed, the clean-shutdown marker written."""
+        self.groups.close()
+        for (topic, partition), state in self._producer_states.items():
+            log = self.logs.get_log(topic, partition)
+            if log is not None:
+                state.take_snapshot(log.log_end_offset)
+        self.logs.shutdown()
+        self._started = False
+
+    # ---- lookups used by handlers --------------------------------------------
+
+    def partition_exists(self, topic: str, partition: int) -> bool:
+        """True when ``topic`` exists with a partition ``partition``."""
+        info = self.topics.get(topic)
+        return info is not None and 0 <= partition < info.partitions
+
+    def partition_log(self, topic: str, partition: int) -> PartitionLog | None:
+        """The log of an existing partition (internal topics included)."""
+        if topic.startswith("__") and self.topics.get(topic) is None:
+            return self.logs.get_log(topic, partition)
+        if not self.partition_exists(topic, partition):
+            return None
+        return self.logs.get_log(topic, partition)
+
+    def producer_state(self, topic: str, partition: int) -> ProducerStateManager:
+        """The idempotent-producer state of a partition, loaded on first use."""
+        key = (topic, partition)
+        state = self._producer_states.get(key)
+        if state is None:
+            log = self.logs.get_log(topic, partition)
+            if log is None:
+                raise KeyError(f"{topic}-{partition} has no log")
+            state = ProducerStateManager.load(
+                log, producer_id_expiration_ms=self.config.get("producer.id.expiration.ms")
+            )
+            self._producer_states[key] = state
+        return state
+
+    def forget_producer_state(self, topic: str) -> None:
+        """Drop cached producer state of a deleted topic."""
+        for key in [k for k in self._producer_states if k[0] == topic]:
+            del self._producer_states[key]
+
+    def topic_for_use(self, name: str) -> TopicInfo | None:
+        """``name``'s metadata, creating the topic when auto-creation is on
+        (Metadata and Produce to a missing topic do this in Kafka)."""
+        info = self.topics.get(name)
+        if info is not None or not self.config.get("auto.create.topics.enable"):
+            return info
+        try:
+            return self.topics.create_topic(name)
+        except TopicError as exc:
+            _log.info("not auto-creating %r: %s", name, exc.message)
+            return None
