@@ -9,6 +9,7 @@ bytes raises nothing but ProtocolDecodeError.
 from __future__ import annotations
 
 import contextlib
+import functools
 import struct
 from typing import Any
 
@@ -76,6 +77,7 @@ def _field_strategy(spec: FieldSpec, version: int) -> st.SearchStrategy[Any]:
     return value
 
 
+@functools.cache
 def struct_strategy(cls: type[Struct], version: int) -> st.SearchStrategy[Any]:
     fields = {spec.name: _field_strategy(spec, version) for spec in cls.fields}
     return st.builds(cls, **fields)
