@@ -53,11 +53,13 @@ all read that registry.
 Module map: ``_types`` (primitives), ``_schema`` (the language),
 ``_compiler``/``_codegen`` (source generation), ``_headers``,
 ``_exceptions``/``_errors*``/``errors`` (one class per error code),
-``_connection`` (the state machine), ``_pair`` (in-memory pair for tests),
+``_connection`` (the state machine), ``_chunks`` (records kept out of line
+for ``sendfile``), ``_pair`` (in-memory pair for tests),
 ``messages`` (declarations and registry).
 """
 
 from tidal.log.protocol import errors, messages, types
+from tidal.log.protocol._chunks import Piece, PiecesBuffer, RecordsChunk
 from tidal.log.protocol._compiler import Codec, codec_for, generated_source
 from tidal.log.protocol._connection import (
     DEFAULT_MAX_FRAME_SIZE,
@@ -116,10 +118,13 @@ __all__ = [
     "KafkaError",
     "Message",
     "NeedData",
+    "Piece",
+    "PiecesBuffer",
     "ProtocolDecodeError",
     "ProtocolEncodeError",
     "ProtocolError",
     "ProtocolViolation",
+    "RecordsChunk",
     "Request",
     "RequestHeader",
     "RequestReceived",

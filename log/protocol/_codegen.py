@@ -225,7 +225,9 @@ class FieldCode:
                 *self._write_length(flexible, False, "len(b)", out),
                 f"{out} += b",
             ]
-        return [*self._write_length(flexible, True, f"len({v})", out), f"{out} += {v}"]
+        # RECORDS may hold a RecordsChunk that a PiecesBuffer keeps out of line.
+        write = f"_putrec({out}, {v})" if family == "records" else f"{out} += {v}"
+        return [*self._write_length(flexible, True, f"len({v})", out), write]
 
     def _encode_array(self, typ: ArrayOf, v: str, out: str, flexible: bool) -> list[str]:
         lines = self._write_length(flexible, True, f"len({v})", out)

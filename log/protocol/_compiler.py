@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 from tidal.log.protocol import _types as t
+from tidal.log.protocol._chunks import put_records
 from tidal.log.protocol._codegen import FieldCode
 from tidal.log.protocol._exceptions import ProtocolDecodeError, ProtocolEncodeError
 from tidal.log.protocol._schema import FieldSpec, Message, Struct, in_range
@@ -128,6 +129,7 @@ class _Generator:
             "_wuv": t.write_uvarint,
             "_ruuid": _read_uuid,
             "_wtags": _write_tags,
+            "_putrec": put_records,
             "_bytes": bytes,
             "_unpack": struct.unpack_from,
             "_pack": struct.pack,

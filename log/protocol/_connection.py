@@ -24,6 +24,7 @@ import itertools
 import struct
 from dataclasses import dataclass
 
+from tidal.log.protocol._chunks import Piece, PiecesBuffer
 from tidal.log.protocol._exceptions import ProtocolDecodeError, ProtocolError
 from tidal.log.protocol._headers import (
     RequestHeader,
@@ -292,3 +293,21 @@ class Connection:
         response.encode_into(out, version)
         _SIZE.pack_into(out, 0, len(out) - 4)
         return out
+
+    def send_response_pieces(
+        self, header: RequestHeader, response: Response, *, version: int | None = None
+    ) -> list[Piece]:
+        """Like :meth:`send_response`, but ``RecordsChunk`` values in RECORDS
+        fields stay out of line: the frame comes back as byte runs and chunks,
+        in wire order, for the I/O layer to write (``sendfile`` the chunks)."""
+        if self.role is not Role.BROKER:
+            raise ProtocolError("only a broker sends responses")
+        self._awaiting_answer.discard(header.correlation_id)
+        cls = type(response)
+        version = header.api_version if version is None else version
+        out = PiecesBuffer(b"\0\0\0\0")
+        header_version = response_header_version(cls.api_key, version, cls.flexible_from)
+        ResponseHeader(header.correlation_id).encode_into(out, header_version)
+        response.encode_into(out, version)
+        _SIZE.pack_into(out, 0, len(out) - 4 + out.chunk_bytes)
+        return out.pieces()
