@@ -55,6 +55,9 @@ class FieldCode:
             return f"{var}"
         if spec.default is None and spec.default_factory is None:
             return f"{var} is not None"
+        if spec.default_factory is not None:
+            # One default built at compile time, only ever compared against.
+            return f"{var} != {self.gen.const(spec.default_factory(), '_dv')}"
         return f"{var} != {self.default_expr(spec)}"
 
     def absent_check(self, spec: FieldSpec) -> list[str]:
