@@ -12,16 +12,69 @@ Start-up and shut-down order::
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from tidal.log.broker._config import BrokerConfig
+from tidal.log.broker._sendfile import DEFAULT_SENDFILE_MIN_BYTES
 from tidal.log.broker._topics import TopicError, TopicInfo, TopicRegistry, load_cluster_id
-from tidal.log.broker.group import GroupCoordinator, GroupCoordinatorConfig, LogOffsetsStorage
+from tidal.log.broker.group import (
+    OFFSETS_TOPIC,
+    GroupCoordinator,
+    GroupCoordinatorConfig,
+    LogOffsetsStorage,
+)
 from tidal.log.broker.producer import ProducerIdManager, ProducerStateManager
 from tidal.log.storage import LogManager, LogManagerConfig, PartitionLog
 
-__all__ = ["Broker"]
+__all__ = ["LEADER_EPOCH", "AppendWaiters", "Broker"]
+
+#: The only leader epoch of a single node: Metadata, batches and ListOffsets
+#: all say 0 (librdkafka sends 0, not -1, once Metadata v9+ gave epochs).
+LEADER_EPOCH = 0
+
+TopicPartition = tuple[str, int]
+
+
+class AppendWaiters:
+    """Wakes Fetch long polls when a partition they wait on gets data.
+
+    A waiter is one future registered under every partition it reads; an
+    append resolves the futures of its partition and forgets them.
+    """
+
+    def __init__(self) -> None:
+        self._waiters: dict[TopicPartition, set[asyncio.Future[None]]] = {}
+
+    def notify(self, topic: str, partition: int) -> None:
+        """Data was appended to ``topic``-``partition``."""
+        waiters = self._waiters.pop((topic, partition), None)
+        if waiters:
+            for future in waiters:
+                if not future.done():
+                    future.set_result(None)
+
+    async def wait(self, partitions: Iterable[TopicPartition], timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for an append to any of
+        ``partitions``; True if one happened."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        keys = list(partitions)
+        for key in keys:
+            self._waiters.setdefault(key, set()).add(future)
+        try:
+            done, _ = await asyncio.wait((future,), timeout=timeout)
+            return bool(done)
+        finally:
+            for key in keys:
+                waiters = self._waiters.get(key)
+                if waiters is not None:
+                    waiters.discard(future)
+                    if not waiters:
+                        del self._waiters[key]
+            future.cancel()
+
 
 _log = logging.getLogger(__name__)
 
@@ -73,6 +126,10 @@ class Broker:
             GroupCoordinatorConfig.from_properties(group_props),
             partition_exists=self.partition_exists,
         )
+        #: Fetch long polls wait here for Produce to append
+        self.appends = AppendWaiters()
+        #: Fetch ranges this large are written with sendfile (None: never)
+        self.sendfile_min_bytes: int | None = DEFAULT_SENDFILE_MIN_BYTES
         self._started = False
 
     async def start(self) -> None:
@@ -108,6 +165,13 @@ class Broker:
         if not self.partition_exists(topic, partition):
             return None
         return self.logs.get_log(topic, partition)
+
+    def internal_topics(self) -> dict[str, int]:
+        """Internal topics that exist on disk, with their partition counts."""
+        count = self.groups.config.offsets_topic_num_partitions
+        if any(topic == OFFSETS_TOPIC for topic, _ in self.logs.logs()):
+            return {OFFSETS_TOPIC: count}
+        return {}
 
     def producer_state(self, topic: str, partition: int) -> ProducerStateManager:
         """The idempotent-producer state of a partition, loaded on first use."""
