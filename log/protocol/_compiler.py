@@ -56,14 +56,14 @@ class Codec:
             del out[start:]
             raise ProtocolEncodeError(f"{self.name}: {e}") from None
 
-    def decode(self, buf: t.Buffer, pos: int = 0) -> Any:
+    def decode(self, buf: t.Buffer, pos: int = 0, *, exact: bool = True) -> Any:
         try:
             obj, end = self._decode(buf, pos)
         except ProtocolDecodeError as e:
             raise ProtocolDecodeError(f"{self.name}: {e}") from None
         except _DECODE_ERRORS as e:
             raise ProtocolDecodeError(f"{self.name}: truncated or malformed ({e})") from None
-        if end != len(buf):
+        if end != len(buf) and exact:
             raise ProtocolDecodeError(f"{self.name}: {len(buf) - end} bytes left over")
         return obj
 

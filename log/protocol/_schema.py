@@ -318,12 +318,19 @@ class Message(Struct):
 
     @classmethod
     def decode(
-        cls, data: Buffer, version: int, limits: DecodeLimits = DEFAULT_LIMITS, pos: int = 0
+        cls,
+        data: Buffer,
+        version: int,
+        limits: DecodeLimits = DEFAULT_LIMITS,
+        pos: int = 0,
+        *,
+        exact: bool = True,
     ) -> Self:
-        """Decode a body of ``version`` from ``data[pos:]``, which it must fill exactly."""
+        """Decode a body of ``version`` from ``data[pos:]``, which it must fill
+        exactly unless ``exact`` is false (then trailing bytes are ignored)."""
         from tidal.log.protocol._compiler import codec_for  # noqa: PLC0415 - cycle
 
-        result: Self = codec_for(cls, version, limits).decode(data, pos)
+        result: Self = codec_for(cls, version, limits).decode(data, pos, exact=exact)
         return result
 
 
