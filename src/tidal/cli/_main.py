@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tidal._version import __version__
+from tidal.cli._broker import broker
 from tidal.cli._dump_log import dump_log
 
 __all__ = ["main"]
@@ -19,3 +20,4 @@ def main() -> None:
 
 
 main.add_command(dump_log)
+main.add_command(broker)
