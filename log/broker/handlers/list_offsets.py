@@ -93,6 +93,9 @@ async def list_offsets(ctx: RequestContext, request: ListOffsetsRequest) -> List
                             partition_index=index, error_code=exc.kafka_error_code
                         )
                     )
+        if ctx.api_version < 4:  # no leader epochs before v4
+            for part in parts:
+                part.leader_epoch = -1
         topics.append(ListOffsetsTopicResponse(name=topic.name, partitions=parts))
     return ListOffsetsResponse(topics=topics)
 

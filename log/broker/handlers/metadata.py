@@ -108,7 +108,9 @@ async def metadata(ctx: RequestContext, request: MetadataRequest) -> MetadataRes
                 if info is None:
                     topics.append(
                         MetadataResponseTopic(
-                            error_code=UNKNOWN_TOPIC_ID, name=None, topic_id=requested.topic_id
+                            error_code=UNKNOWN_TOPIC_ID,
+                            name=None if version >= 12 else "",
+                            topic_id=requested.topic_id,
                         )
                     )
                 else:
@@ -129,7 +131,11 @@ async def metadata(ctx: RequestContext, request: MetadataRequest) -> MetadataRes
 @error_response_for(MetadataRequest)
 def _failed(request: MetadataRequest, version: int, code: int) -> MetadataResponse:
     topics = [
-        MetadataResponseTopic(error_code=code, name=t.name, topic_id=t.topic_id)
+        MetadataResponseTopic(
+            error_code=code,
+            name=t.name if t.name is not None or version >= 12 else "",
+            topic_id=t.topic_id,
+        )
         for t in request.topics or []
     ]
     if version < 10:

@@ -95,8 +95,12 @@ Connect = Callable[[], Awaitable[WireClient]]
 
 @pytest.fixture
 async def broker(tmp_path: Path) -> AsyncIterator[EmbeddedBroker]:
-    """A broker on a free port with a 1 MiB request limit."""
-    config = {"socket.request.max.bytes": 1 << 20, "num.partitions": 2}
+    """A broker on a free port with a 1 MiB request limit, 500 kB batches."""
+    config = {
+        "socket.request.max.bytes": 1 << 20,
+        "message.max.bytes": 500_000,
+        "num.partitions": 2,
+    }
     async with EmbeddedBroker(tmp_path / "data", config) as running:
         yield running
 
