@@ -26,12 +26,11 @@ from typing import Any
 
 import pytest
 
+from tidal.log.broker import EmbeddedBroker
+
 ck = pytest.importorskip(
     "confluent_kafka", reason="confluent-kafka is not installed: pip install confluent-kafka"
 )
-broker_api = pytest.importorskip("tidal.log.broker")
-if not hasattr(broker_api, "EmbeddedBroker"):
-    pytest.skip("tidal.log.broker.EmbeddedBroker is not built yet", allow_module_level=True)
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
@@ -59,17 +58,18 @@ def consumer_config(bootstrap: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-# The killed member: consumes and commits like the others, prints each committed
-# batch as a JSON line, then SIGKILLs itself (no LeaveGroup, no close) after its
-# first committed batch or a few seconds in the group.
+# The killed member: says when it has partitions, consumes and commits like the
+# others, prints its committed batch as a JSON line, then SIGKILLs itself (no
+# LeaveGroup, no close) after that batch or ten seconds.
 CHILD = """
 import json, os, signal, sys, time
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 config = json.loads(sys.argv[1])
 consumer = Consumer(config)
-consumer.subscribe([sys.argv[2]])
-deadline = time.monotonic() + 4
-print("started", flush=True)
+def assigned(consumer, partitions):
+    print("assigned", flush=True)
+consumer.subscribe([sys.argv[2]], on_assign=assigned)
+deadline = time.monotonic() + 10
 while time.monotonic() < deadline:
     batch = [m for m in consumer.consume(10, 0.2) if m.error() is None]
     if not batch:
@@ -183,7 +183,7 @@ def produce(bootstrap: str, start: int, count: int) -> set[str]:
 
 
 def spawn_killed_member(bootstrap: str) -> subprocess.Popen[str]:
-    """Start the member that will be killed; returns once it has subscribed."""
+    """Start the member that will be killed; returns once it has partitions."""
     config = json.dumps(consumer_config(bootstrap))
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, config, TOPIC],
@@ -192,7 +192,7 @@ def spawn_killed_member(bootstrap: str) -> subprocess.Popen[str]:
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert child.stdout is not None
-    assert child.stdout.readline().strip() == "started"
+    assert child.stdout.readline().strip() == "assigned"
     return child
 
 
@@ -200,7 +200,7 @@ def reap(child: subprocess.Popen[str], ledger: Ledger) -> int:
     """Wait for the killed member's death; returns how many records it committed."""
     out, _ = child.communicate(timeout=30)
     assert child.returncode == -signal.SIGKILL
-    committed = [json.loads(line) for line in out.splitlines()]
+    committed = [json.loads(line) for line in out.splitlines() if line != "assigned"]
     for values in committed:
         ledger.record(values)
     return sum(len(values) for values in committed)
@@ -214,7 +214,7 @@ def data_dir(tmp_path: Path) -> Path:
 def test_group_of_three_rebalances_without_loss_or_duplicates(data_dir: Path) -> None:
     ledger = Ledger()
     expected: set[str] = set()
-    with broker_api.EmbeddedBroker.sync(data_dir, BROKER_CONFIG) as broker:
+    with EmbeddedBroker.sync(data_dir, BROKER_CONFIG) as broker:
         bootstrap = broker.bootstrap_servers
         admin = AdminClient({"bootstrap.servers": bootstrap, "broker.address.family": "v4"})
         admin.create_topics([NewTopic(TOPIC, PARTITIONS, 1)])[TOPIC].result(10)
@@ -224,7 +224,7 @@ def test_group_of_three_rebalances_without_loss_or_duplicates(data_dir: Path) ->
         time.sleep(0.5)
         second = Member(bootstrap, ledger.record).start()  # joins: rebalance
         third = Member(bootstrap, ledger.record).start()  # joins: rebalance
-        killed = spawn_killed_member(bootstrap)  # joins, then dies without leaving
+        killed = spawn_killed_member(bootstrap)  # joins, consumes, dies without leaving
         expected |= produce(bootstrap, 600, 600)
         assert reap(killed, ledger) > 0
         expected |= produce(bootstrap, 1200, 300)
@@ -237,7 +237,7 @@ def test_group_of_three_rebalances_without_loss_or_duplicates(data_dir: Path) ->
         assert all(m.consumed > 0 for m in (first, second, third))
 
     # After a restart the group resumes from its commits: only new records arrive.
-    with broker_api.EmbeddedBroker.sync(data_dir, BROKER_CONFIG) as broker:
+    with EmbeddedBroker.sync(data_dir, BROKER_CONFIG) as broker:
         bootstrap = broker.bootstrap_servers
         expected |= produce(bootstrap, 1800, 300)
         resumed = [Member(bootstrap, ledger.record).start() for _ in range(2)]
