@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tidal.log.broker import EmbeddedBroker
+from tidal.log.broker import EmbeddedBroker, _session
 from tidal.log.protocol import Connection, ResponseReceived, Role
 from tidal.log.protocol.messages import (
     FetchRequest,
@@ -151,3 +151,48 @@ async def test_stop_closes_clients_and_cancels_long_polls(tmp_path: Any) -> None
     conn.receive_data(data)
     writer.close()
     await writer.wait_closed()
+
+
+@pytest.mark.parametrize("threshold", [None, 0, 4096])
+async def test_fetch_ranges_sent_with_or_without_sendfile(
+    connect: Connect, broker: EmbeddedBroker, threshold: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bytes arrive whether ranges are sendfile'd or copied, and
+    pipelined answers behind a sendfile'd one stay in order."""
+    broker.broker.sendfile_min_bytes = threshold
+    sent: list[int] = []
+    real = _session.send_chunk
+
+    async def counting(loop: Any, transport: Any, chunk: Any) -> None:
+        sent.append(len(chunk))
+        await real(loop, transport, chunk)
+
+    monkeypatch.setattr(_session, "send_chunk", counting)
+    client = await connect()
+    await client.call(metadata_request("chunks"), 12)
+    values = [bytes([65 + i % 26]) * (100 + 300 * i) for i in range(40)]
+    for p in (0, 1):
+        for value in values:
+            await client.call(produce_request("chunks", value, partition=p), 9)
+    parts = [
+        FetchPartition(partition=p, fetch_offset=0, partition_max_bytes=1 << 20) for p in (0, 1)
+    ]
+    fetch = FetchRequest(
+        max_wait_ms=0, min_bytes=1, topics=[FetchTopic(topic="chunks", partitions=parts)]
+    )
+    for _ in range(3):
+        await client.send(fetch, 12)
+        await client.send(metadata_request("chunks"), 9)
+    for _ in range(3):
+        fetched: ResponseReceived = await client.recv()
+        meta: ResponseReceived = await client.recv()
+        assert isinstance(fetched.request, FetchRequest)
+        assert isinstance(meta.request, MetadataRequest)
+        for part in fetched.response.responses[0].partitions:
+            got, pos, data = [], 0, part.records
+            while pos < len(data):
+                size = 12 + int.from_bytes(data[pos + 8 : pos + 12], "big")
+                got += [r.value for r in decode_batch(data[pos : pos + size]).records]
+                pos += size
+            assert got == values
+    assert bool(sent) == (threshold is not None)
