@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from tidal.log.broker._context import RequestContext
 from tidal.log.broker._describe_configs import ConfigEntry, describe_broker, describe_topic
-from tidal.log.broker._topics import TopicError, TopicInfo
+from tidal.log.broker._topics import INTERNAL_TOPICS, TopicError, TopicInfo
 from tidal.log.broker.handlers import handles
 from tidal.log.protocol.errors import (
     InvalidConfigError,
@@ -40,6 +40,7 @@ from tidal.log.protocol.messages.describe_configs import (
     DescribeConfigsResult,
     DescribeConfigsSynonym,
 )
+from tidal.log.protocol.types import ZERO_UUID
 from tidal.log.storage import LogConfig, validate_topic_name
 
 __all__ = [
@@ -79,15 +80,32 @@ def _check_broker_name(ctx: RequestContext, name: str) -> None:
         )
 
 
-def _existing_topic(ctx: RequestContext, name: str) -> TopicInfo:
+def _existing_topic(ctx: RequestContext, name: str, *, internal: bool = False) -> TopicInfo:
+    """The topic ``name``; with ``internal`` also ``__consumer_offsets`` & co."""
     try:
         validate_topic_name(name)
     except ValueError as exc:
         raise TopicError(InvalidTopicError.code, str(exc)) from None
     info = ctx.broker.topics.get(name)
+    if info is None and internal:
+        info = _internal_topic(ctx, name)
     if info is None:
         raise TopicError(UnknownTopicOrPartitionError.code, f"Topic '{name}' does not exist.")
     return info
+
+
+def _internal_topic(ctx: RequestContext, name: str) -> TopicInfo | None:
+    """An internal topic (not in the registry) as a ``TopicInfo`` whose
+    overrides are the settings its logs differ from the broker's defaults in
+    (``cleanup.policy=compact``, ...), as Kafka shows them."""
+    broker = ctx.broker
+    count = broker.internal_topics().get(name)
+    log = next((log for (topic, _), log in broker.logs.logs().items() if topic == name), None)
+    if count is None or log is None:
+        return None
+    defaults = broker.config.topic_defaults.to_properties()
+    overrides = {k: v for k, v in log.config.to_properties().items() if defaults.get(k) != v}
+    return TopicInfo(name, ZERO_UUID, count, overrides)
 
 
 # ---- DescribeConfigs ------------------------------------------------------------------
@@ -98,7 +116,7 @@ def _entries(ctx: RequestContext, resource: DescribeConfigsResource) -> list[Con
     keys = resource.configuration_keys or None
     kind, name = resource.resource_type, resource.resource_name
     if kind == TOPIC:
-        return describe_topic(_existing_topic(ctx, name), ctx.broker.config, keys)
+        return describe_topic(_existing_topic(ctx, name, internal=True), ctx.broker.config, keys)
     if kind == BROKER:
         _check_broker_name(ctx, name)
         return describe_broker(ctx.broker.config, keys) if name else []
@@ -178,6 +196,10 @@ def _alter_resource(
         raise TopicError(InvalidRequestError.code, "Altering broker loggers is not supported.")
     if kind != TOPIC:
         raise TopicError(InvalidRequestError.code, f"Unsupported resource type: {kind}")
+    if name in INTERNAL_TOPICS:
+        raise TopicError(
+            InvalidRequestError.code, f"The configs of internal topic '{name}' are fixed."
+        )
     info = _existing_topic(ctx, name)
     configs = new_overrides(info)
     topics = ctx.broker.topics

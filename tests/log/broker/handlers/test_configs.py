@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tidal.log.broker._broker import Broker
+from tidal.log.broker.group import OffsetCommitArgs, OffsetCommitPartition, TopicPartitions
 from tidal.log.protocol.errors import (
     InvalidConfigError,
     InvalidRequestError,
@@ -127,6 +128,20 @@ async def test_describe_errors_and_other_resource_types(call: Call, broker: Brok
     ]
     assert response.results[0].error_message == "Topic 'missing' does not exist."
     assert "expected 1" in response.results[2].error_message
+
+
+async def test_describe_the_offsets_topic(call: Call, broker: Broker) -> None:
+    broker.topics.create_topic("orders", 1)
+    await broker.groups.commit_offsets(  # creates __consumer_offsets
+        OffsetCommitArgs("g", [TopicPartitions("orders", [OffsetCommitPartition(0, 1)])])
+    )
+    response = await call(describe((TOPIC, "__consumer_offsets", ["cleanup.policy"])), 4)
+    [result] = response.results
+    assert result.error_code == 0
+    [policy] = result.configs
+    assert (policy.value, policy.config_source) == ("compact", DYNAMIC_TOPIC)
+    response = await call(alter(TOPIC, "__consumer_offsets", cleanup_policy="delete"), 2)
+    assert response.responses[0].error_code == InvalidRequestError.code
 
 
 # ---- AlterConfigs ----------------------------------------------------------------------
