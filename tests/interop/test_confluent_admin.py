@@ -13,13 +13,11 @@ from typing import Any
 
 import pytest
 
+from tidal.log.broker import EmbeddedBroker
+
 ck = pytest.importorskip(
     "confluent_kafka", reason="confluent-kafka is not installed: pip install confluent-kafka"
 )
-admin_api = pytest.importorskip("confluent_kafka.admin")
-broker_api = pytest.importorskip("tidal.log.broker")
-if not hasattr(broker_api, "EmbeddedBroker"):
-    pytest.skip("tidal.log.broker.EmbeddedBroker is not built yet", allow_module_level=True)
 
 from confluent_kafka import (  # noqa: E402
     Consumer,
@@ -52,7 +50,7 @@ def bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         # Metadata for a missing topic must not create it (validate-only, deletes).
         "auto.create.topics.enable": "false",
     }
-    with broker_api.EmbeddedBroker.sync(tmp_path_factory.mktemp("admin"), config) as broker:
+    with EmbeddedBroker.sync(tmp_path_factory.mktemp("admin"), config) as broker:
         yield broker.bootstrap_servers
 
 
