@@ -25,6 +25,7 @@ from types import TracebackType
 
 from tidal.log.broker._broker import Broker
 from tidal.log.broker._config import BrokerConfig
+from tidal.log.broker._metrics import BrokerMetrics
 from tidal.log.broker._server import BrokerServer
 
 __all__ = ["EmbeddedBroker", "EmbeddedBrokerThread"]
@@ -40,6 +41,7 @@ class EmbeddedBroker:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        metrics: BrokerMetrics | None = None,
     ) -> None:
         self._temp_dir: str | None = None
         if data_dir is None:
@@ -48,7 +50,7 @@ class EmbeddedBroker:
         props: dict[str, object] = dict(config or {})
         props["log.dirs"] = str(self.data_dir)
         self.config = BrokerConfig(props)
-        self.server = BrokerServer(self.config, listen=(host, port))
+        self.server = BrokerServer(self.config, listen=(host, port), metrics=metrics)
         self._running = False
 
     @classmethod

@@ -11,8 +11,12 @@ pays one method call. :class:`PrometheusMetrics` keeps::
     tidal_partitions                     partitions (internal topics included)
     tidal_log_size_bytes{topic}          bytes in the segment files, per topic
     tidal_log_end_offset{topic,partition}
+    tidal_groups{state}                  consumer groups by state
+    tidal_group_lag{group,topic,partition}  high watermark - committed offset
 
-The partition gauges are read from the log manager at scrape time.
+The partition and group gauges are read at scrape time, on the HTTP
+server's thread, from snapshots of the broker's dicts (a scrape that races
+a change is skipped rather than locking the event loop out).
 """
 
 from __future__ import annotations
@@ -147,3 +151,31 @@ class _LogCollector:
             sizes.add_metric([topic], size)
         yield sizes
         yield ends
+        try:
+            yield from self._groups(broker, logs)
+        except RuntimeError:  # a dict changed during the snapshot: next scrape
+            return
+
+    @staticmethod
+    def _groups(broker: Broker, logs: dict[tuple[str, int], Any]) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily  # noqa: PLC0415
+
+        states = GaugeMetricFamily("tidal_groups", "Consumer groups", labels=["state"])
+        lag = GaugeMetricFamily(
+            "tidal_group_lag",
+            "High watermark minus committed offset",
+            labels=["group", "topic", "partition"],
+        )
+        counts: dict[str, int] = {}
+        for group_id, group in list(broker.groups.groups.items()):
+            state = str(group.state.value)
+            counts[state] = counts.get(state, 0) + 1
+            for (topic, partition), committed in list(group.offsets.items()):
+                log = logs.get((topic, partition))
+                if log is not None:
+                    behind = max(log.high_watermark - committed.offset, 0)
+                    lag.add_metric([group_id, topic, str(partition)], behind)
+        for state, count in sorted(counts.items()):
+            states.add_metric([state], count)
+        yield states
+        yield lag
