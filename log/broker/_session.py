@@ -250,6 +250,12 @@ class ClientSession(asyncio.Protocol):
         assert pending.request is not None
         elapsed = time.perf_counter() - pending.started
         self.metrics.request(pending.name, elapsed)
+        if _log.isEnabledFor(logging.DEBUG):
+            _log.debug(
+                "%s v%d from %s (client %r, correlation %d) took %.2f ms",
+                pending.name, pending.header.api_version, self.peer,
+                pending.header.client_id, pending.header.correlation_id, elapsed * 1000,
+            )  # fmt: skip
         if task.cancelled():
             self.abort()
             return None
