@@ -30,6 +30,7 @@ region, the broker rewrites them in place without touching the checksum.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,19 @@ from tidal.log.records._errors import (
 )
 from tidal.log.records._varint import read_varint, write_varint
 
+# The compiled walker and decoder (_speedups.c) when it was built and not
+# turned off with TIDAL_NO_SPEEDUPS=1; the pure-Python versions below are the
+# fallback and the reference the tests hold the compiled ones to.
+#: True when record walking and decoding run in the compiled ``_speedups``.
+SPEEDUPS = False
+if os.environ.get("TIDAL_NO_SPEEDUPS", "") in ("", "0"):
+    try:
+        from tidal.log.records import _speedups
+    except ImportError:
+        pass
+    else:
+        SPEEDUPS = True
+
 __all__ = [
     "BATCH_HEADER_SIZE",
     "LOG_OVERHEAD",
@@ -52,6 +66,7 @@ __all__ = [
     "NO_PRODUCER_ID",
     "NO_SEQUENCE",
     "NO_TIMESTAMP",
+    "SPEEDUPS",
     "BatchHeader",
     "Header",
     "Record",
@@ -363,6 +378,16 @@ _MIN_RECORD_BODY = 6
 
 
 def _walk_records(data: Buffer, pos: int, end: int, header: BatchHeader) -> None:
+    """Structural check of a records section: the compiled walk or the Python one."""
+    if _use_speedups:
+        if pos or end != len(data):
+            data = memoryview(data)[pos:end]
+        _speedups.walk_records(data, header.records_count, header.last_offset_delta)
+    else:
+        _walk_records_py(data, pos, end, header)
+
+
+def _walk_records_py(data: Buffer, pos: int, end: int, header: BatchHeader) -> None:
     """Structural check of a records section without building objects.
 
     Every record's length must fit, offset deltas must increase and stay within
@@ -454,7 +479,7 @@ def decode_batch(
         raise CorruptRecordError(f"negative record count {header.records_count}")
     view = memoryview(buf)[pos + BATCH_HEADER_SIZE : pos + size]
     data: Buffer = view if codec is Compression.NONE else decompress(codec, view, max_decompressed)
-    records = _decode_records(bytes(data), header)
+    records = _decode_records(data, header)
     return RecordBatch(header, records)
 
 
@@ -469,7 +494,18 @@ def _read_bytes(data: bytes, pos: int, end: int) -> tuple[bytes | None, int]:
     return data[pos : pos + length], pos + length
 
 
-def _decode_records(data: bytes, header: BatchHeader) -> list[Record]:
+def _decode_records(data: Buffer, header: BatchHeader) -> list[Record]:
+    """Decode a records section: the compiled decoder (which reads ``data`` in
+    place) or the Python one (which needs ``bytes``)."""
+    if _use_speedups:
+        log_append_time = header.max_timestamp if header.attributes & _TIMESTAMP_TYPE_BIT else None
+        return _speedups.decode_records(
+            data, header.records_count, header.base_offset, header.base_timestamp, log_append_time
+        )
+    return _decode_records_py(bytes(data), header)
+
+
+def _decode_records_py(data: bytes, header: BatchHeader) -> list[Record]:
     end = len(data)
     # A record takes at least 7 bytes, which bounds the list before allocating.
     if header.records_count > end // 7 + 1:
@@ -512,6 +548,13 @@ def _decode_records(data: bytes, header: BatchHeader) -> list[Record]:
     if pos != end:
         raise CorruptRecordError(f"{end - pos} bytes follow the last record")
     return records
+
+
+#: Whether _walk_records and _decode_records use the compiled versions (tests
+#: switch it off to run the same cases through the Python ones).
+_use_speedups = SPEEDUPS
+if SPEEDUPS:
+    _speedups.configure(CorruptRecordError, InvalidRecordError, Record, Header)
 
 
 def _write_bytes(value: bytes | None, out: bytearray) -> None:

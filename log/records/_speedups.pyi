@@ -1,0 +1,27 @@
+"""Types of the compiled record walker and decoder (``_speedups.c``)."""
+
+from tidal.log.records._batch import Header, Record
+
+def configure(
+    corrupt_error: type[Exception],
+    invalid_error: type[Exception],
+    record_class: type[Record],
+    header_class: type[Header],
+    /,
+) -> None:
+    """Set the exception classes raised and the classes built; call once at import."""
+
+def walk_records(
+    data: bytes | bytearray | memoryview, count: int, last_offset_delta: int, /
+) -> None:
+    """Structural check of a records section, as ``_batch._walk_records_py``."""
+
+def decode_records(
+    data: bytes | bytearray | memoryview,
+    count: int,
+    base_offset: int,
+    base_timestamp: int,
+    log_append_time: int | None,
+    /,
+) -> list[Record]:
+    """Decode a records section into ``Record`` objects, as ``_batch._decode_records_py``."""
