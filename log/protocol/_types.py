@@ -101,6 +101,8 @@ def read_uvarint(buf: Buffer, pos: int) -> tuple[int, int]:
             b = buf[pos]
             result |= (b & 0x7F) << shift
             if b < 0x80:
+                if result >> 32:  # a fifth byte may carry only 4 bits
+                    raise ProtocolDecodeError(f"unsigned varint exceeds 32 bits: {result}")
                 return result, pos + 1
             shift += 7
             if shift > 28:
