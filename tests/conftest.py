@@ -15,3 +15,83 @@ settings.register_profile(
     print_blob=True,
 )
 settings.load_profile("tidal")
+
+
+# ---- real peers ---------------------------------------------------------------
+#
+# A peer that is not installed skips with a reason naming how to install it.
+# CI installs every peer and sets TIDAL_REQUIRE_PEERS=1, which turns such a
+# skip into a failure, so a broken peer setup never passes silently.
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+KAFKA_SH = Path(__file__).resolve().parent / "peers" / "kafka-jvm" / "kafka.sh"
+
+
+def peer_unavailable(reason: str) -> None:
+    """Skip (on a developer machine) or fail (in CI) for a missing peer."""
+    if os.environ.get("TIDAL_REQUIRE_PEERS") == "1":
+        pytest.fail(f"required peer unavailable: {reason}")
+    pytest.skip(reason)
+
+
+class KafkaJvm:
+    """A running Apache Kafka (JVM, KRaft) broker started by ``kafka.sh``."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.env = {
+            **os.environ,
+            "KAFKA_JVM_PORT": str(port),
+            "KAFKA_JVM_DIR": f"/tmp/tidal-kafka-jvm-tests-{port}",
+        }
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(KAFKA_SH), "start", "group.initial.rebalance.delay.ms=0"],
+            env=self.env, capture_output=True, text=True, check=False, timeout=240,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        subprocess.run([str(KAFKA_SH), "stop"], env=self.env, check=False, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def kafka_jvm() -> Iterator[KafkaJvm]:
+    """One Apache Kafka broker for the whole session (tests marked ``kafka``)."""
+    if shutil.which("java") is None or shutil.which("mvn") is None:
+        peer_unavailable("needs Java 17+ and Maven for the Kafka JVM peer (apt-get install maven)")
+    peer = KafkaJvm(int(os.environ.get("TIDAL_KAFKA_JVM_PORT", "19592")))
+    started = peer.start()
+    if started.returncode != 0:
+        peer_unavailable(f"Kafka JVM peer did not start: {started.stderr[-800:]}")
+    try:
+        yield peer
+    finally:
+        peer.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under ``TIDAL_REQUIRE_PEERS=1`` (CI) any skipped test fails the run:
+    every peer and optional dependency is installed there, so a skip can only
+    hide a broken setup."""
+    if os.environ.get("TIDAL_REQUIRE_PEERS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter.ensure_newline()
+        reporter.write_line(f"TIDAL_REQUIRE_PEERS=1: {len(skipped)} skipped test(s) fail the run:")
+        for report in skipped:
+            reporter.write_line(f"  {report.nodeid}: {report.longrepr}")

@@ -8,13 +8,10 @@ from Maven Central: ``tests/peers/kafka-jvm/fetch.sh``).
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,28 +46,10 @@ from tidal.log.records import SimpleRecord, decode_batch, encode_batch
 
 pytestmark = pytest.mark.kafka
 
-KAFKA_SH = Path(__file__).resolve().parents[2] / "peers" / "kafka-jvm" / "kafka.sh"
-PORT = 19492
-
 
 @pytest.fixture(scope="module")
-def kafka() -> Iterator[tuple[str, int]]:
-    if shutil.which("java") is None or shutil.which("mvn") is None:
-        pytest.skip("needs Java 17+ and Maven for the Kafka JVM peer (apt-get install maven)")
-    env = {
-        **os.environ,
-        "KAFKA_JVM_PORT": str(PORT),
-        "KAFKA_JVM_DIR": f"/tmp/tidal-kafka-jvm-protocol-{PORT}",
-    }
-    started = subprocess.run(
-        [str(KAFKA_SH), "start"], env=env, capture_output=True, text=True, check=False
-    )
-    if started.returncode != 0:
-        pytest.skip(f"Kafka JVM peer did not start: {started.stderr[-500:]}")
-    try:
-        yield ("127.0.0.1", PORT)
-    finally:
-        subprocess.run([str(KAFKA_SH), "stop"], env=env, check=False)
+def kafka(kafka_jvm: Any) -> tuple[str, int]:
+    return ("127.0.0.1", kafka_jvm.port)
 
 
 class Client:
@@ -125,11 +104,11 @@ def _metadata(client: Client, topic: str, version: int) -> MetadataResponse:
     raise AssertionError(f"topic {topic} never became available")
 
 
-def test_metadata_every_version(client: Client) -> None:
+def test_metadata_every_version(client: Client, kafka: tuple[str, int]) -> None:
     _metadata(client, "proto-meta", 12)
     for version in range(13):
         response = _metadata(client, "proto-meta", version)
-        assert response.brokers[0].port == PORT
+        assert response.brokers[0].port == kafka[1]
         assert response.topics[0].name == "proto-meta"
 
 
