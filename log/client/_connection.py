@@ -1,0 +1,264 @@
+"""One TCP connection to one broker: asyncio streams over a sans-I/O
+:class:`~tidal.log.protocol.Connection`.
+
+The socket only shuttles bytes; framing and correlation ids belong to the
+protocol engine. Requests are pipelined: :meth:`BrokerConnection.send` writes
+at once and waits for its own response, matched by correlation id, so any
+number may be in flight. Every wait is bounded (connection setup, each
+request); a request that times out closes the connection, as Kafka's clients
+do, because later responses on it can no longer be trusted to arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Callable
+
+from tidal.log.client._config import ClientConfig
+from tidal.log.client._errors import KafkaConnectionError, KafkaTimeoutError
+from tidal.log.client._versions import CLIENT_VERSIONS, broker_versions, negotiate_version
+from tidal.log.protocol import (
+    NEED_DATA,
+    Connection,
+    ConnectionClosed,
+    ProtocolViolation,
+    Request,
+    Response,
+    ResponseReceived,
+    Role,
+)
+from tidal.log.protocol.errors import UnsupportedVersionError, raise_for_code
+from tidal.log.protocol.messages import ApiVersionsRequest, ApiVersionsResponse
+
+__all__ = ["BrokerConnection", "RequestBuilder", "build_request"]
+
+log = logging.getLogger(__name__)
+
+#: A request, or a function of the negotiated version that builds one (so
+#: callers can set version-dependent fields).
+RequestBuilder = Request | Callable[[int], Request]
+
+_API_VERSIONS_FIRST = 3
+_READ_SIZE = 256 * 1024
+
+
+def build_request(builder: RequestBuilder, version: int) -> Request:
+    """The request ``builder`` stands for at ``version``."""
+    return builder if isinstance(builder, Request) else builder(version)
+
+
+class BrokerConnection:
+    """A connection to ``host:port``; :meth:`connect` before :meth:`send`.
+
+    Example::
+
+        conn = BrokerConnection("127.0.0.1", 9092, config=ClientConfig.build())
+        await conn.connect()
+        response = await conn.send(MetadataRequest, lambda v: MetadataRequest(topics=[]))
+        await conn.close()
+    """
+
+    def __init__(
+        self, host: str, port: int, *, config: ClientConfig, node_id: int | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.node_id = node_id
+        self.config = config
+        #: The broker's ApiVersions ranges, by api key (after :meth:`connect`).
+        self.api_versions: dict[int, tuple[int, int]] = {}
+        self._engine = Connection(Role.CLIENT, client_id=config.client_id)
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._read_task: asyncio.Task[None] | None = None
+        self._waiters: dict[int, asyncio.Future[Response]] = {}
+        self._correlation_ids = itertools.count(1)
+        self._closed = False
+        self._error: Exception | None = None
+        #: ``time.monotonic()`` of the last request sent (for idle closing).
+        self.last_used = time.monotonic()
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def connected(self) -> bool:
+        """Open and usable."""
+        return self._writer is not None and not self._closed
+
+    @property
+    def in_flight(self) -> int:
+        """Requests written and not yet answered."""
+        return len(self._waiters)
+
+    def __repr__(self) -> str:
+        return f"<BrokerConnection node={self.node_id} {self.address}>"
+
+    # -- setup -----------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the socket and exchange ApiVersions, within
+        ``socket_connection_setup_timeout_ms`` and ``request_timeout_ms``."""
+        setup = self.config.socket_connection_setup_timeout_ms / 1000
+        try:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port), setup
+            )
+        except (OSError, TimeoutError) as e:
+            self._closed = True
+            why = "timed out" if isinstance(e, TimeoutError) else str(e)
+            raise KafkaConnectionError(
+                f"cannot connect to {self.address}: {why}", address=self.address
+            ) from e
+        self._read_task = asyncio.get_running_loop().create_task(self._read_loop())
+        try:
+            await self._handshake()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def _handshake(self) -> None:
+        version = _API_VERSIONS_FIRST
+        for _ in range(2):
+            request = ApiVersionsRequest(
+                client_software_name=self.config.client_software_name,
+                client_software_version="1",
+            )
+            response = await self._send(request, version, self.config.request_timeout_ms)
+            assert isinstance(response, ApiVersionsResponse)
+            versions = broker_versions(response)
+            if response.error_code == UnsupportedVersionError.code:
+                # KIP-511: retry with the broker's highest ApiVersions version.
+                version = min(versions.get(18, (0, 0))[1], version - 1)
+                continue
+            raise_for_code(response.error_code)
+            self.api_versions = versions
+            return
+        raise UnsupportedVersionError(f"{self.address} does not answer ApiVersions")
+
+    # -- requests --------------------------------------------------------------
+
+    def version_for(self, api: int | type[Request]) -> int:
+        """The version :meth:`send` uses for ``api`` on this connection."""
+        return negotiate_version(api, self.api_versions, CLIENT_VERSIONS)
+
+    async def send(
+        self,
+        api: type[Request],
+        builder: RequestBuilder | None = None,
+        *,
+        timeout_ms: int | None = None,
+    ) -> Response | None:
+        """Send a request of type ``api`` and wait for its response.
+
+        ``builder`` is the request or a function of the negotiated version
+        returning it (default: ``api()`` with defaults). Returns ``None`` for
+        Produce with ``acks=0``, which has no response. Raises
+        :class:`KafkaConnectionError` when the connection fails and
+        :class:`KafkaTimeoutError` after ``timeout_ms`` (default
+        ``request_timeout_ms``).
+        """
+        if self._closed:
+            raise KafkaConnectionError(
+                f"connection to {self.address} is closed", address=self.address
+            ) from self._error
+        version = self.version_for(api)
+        request = api() if builder is None else build_request(builder, version)
+        return await self._send(request, version, timeout_ms or self.config.request_timeout_ms)
+
+    async def _send(self, request: Request, version: int, timeout_ms: int) -> Response | None:
+        if self._closed or self._writer is None:
+            raise KafkaConnectionError(
+                f"connection to {self.address} is closed", address=self.address
+            ) from self._error
+        cid = next(self._correlation_ids)
+        data = self._engine.send_request(request, version, correlation_id=cid)
+        self.last_used = time.monotonic()
+        writer = self._writer
+        fut: asyncio.Future[Response] | None = None
+        if not (type(request).api_key == 0 and getattr(request, "acks", 1) == 0):
+            fut = asyncio.get_running_loop().create_future()
+            self._waiters[cid] = fut
+        writer.write(data)
+        try:
+            async with asyncio.timeout(timeout_ms / 1000):
+                await writer.drain()
+                return await fut if fut is not None else None
+        except TimeoutError:
+            what = type(request).__name__
+            err = KafkaTimeoutError(
+                f"{what} to {self.address} got no answer within {timeout_ms} ms"
+            )
+            self._fail(err)
+            raise err from None
+        except (ConnectionError, OSError) as e:
+            err2 = KafkaConnectionError(
+                f"connection to {self.address} failed: {e}", address=self.address
+            )
+            self._fail(err2)
+            raise err2 from e
+
+    async def _read_loop(self) -> None:
+        assert self._reader is not None
+        engine = self._engine
+        reader = self._reader
+        try:
+            while True:
+                data = await reader.read(_READ_SIZE)
+                engine.receive_data(data)
+                while True:
+                    event = engine.next_event()
+                    if event is NEED_DATA:
+                        break
+                    if isinstance(event, ResponseReceived):
+                        fut = self._waiters.pop(event.correlation_id, None)
+                        if fut is not None and not fut.done():
+                            fut.set_result(event.response)
+                        continue
+                    if isinstance(event, ConnectionClosed):
+                        raise ConnectionError("closed by the broker")
+                    if isinstance(event, ProtocolViolation):
+                        raise ConnectionError(f"protocol violation: {event.reason}")
+                    raise ConnectionError(f"unexpected event {event!r}")
+        except (ConnectionError, OSError) as e:
+            self._fail(
+                KafkaConnectionError(
+                    f"connection to {self.address} lost: {e}", address=self.address
+                )
+            )
+
+    def _fail(self, error: Exception) -> None:
+        if self._error is None:
+            self._error = error
+        self._closed = True
+        waiters, self._waiters = self._waiters, {}
+        for fut in waiters.values():
+            if not fut.done():
+                fut.set_exception(error)
+                fut.exception()  # a waiter that timed out never retrieves it
+        if self._writer is not None:
+            self._writer.close()
+
+    # -- shutdown --------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the socket; requests still waiting fail with
+        :class:`KafkaConnectionError`."""
+        self._fail(
+            KafkaConnectionError(f"connection to {self.address} closed", address=self.address)
+        )
+        task, self._read_task = self._read_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(OSError, ConnectionError):
+                await writer.wait_closed()
