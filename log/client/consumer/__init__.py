@@ -1,0 +1,46 @@
+"""The asyncio consumer: subscriptions, consumer groups, fetching, commits.
+
+Built from single-purpose parts (Kafka's layout): the subscription state
+(``_subscription``), the fetcher (``_fetcher``) that turns Fetch responses
+into records (``_records``), the group coordinator (``_coordinator``) with
+its assignors (``_assignors``, ``_sticky``) and the "consumer" embedded
+protocol (``_protocol``), under the :class:`Consumer` facade.
+"""
+
+from tidal.log.client.consumer._assignors import (
+    MemberSubscription,
+    PartitionAssignor,
+    RangeAssignor,
+    RebalanceProtocol,
+    RoundRobinAssignor,
+)
+from tidal.log.client.consumer._protocol import Assignment, Subscription
+from tidal.log.client.consumer._records import RecordDeserializationError
+from tidal.log.client.consumer._sticky import ASSIGNORS, CooperativeStickyAssignor
+from tidal.log.client.consumer._structs import (
+    ConsumerRecord,
+    IsolationLevel,
+    OffsetAndMetadata,
+    OffsetAndTimestamp,
+    OffsetResetStrategy,
+    TopicPartition,
+)
+
+__all__ = [
+    "ASSIGNORS",
+    "Assignment",
+    "ConsumerRecord",
+    "CooperativeStickyAssignor",
+    "IsolationLevel",
+    "MemberSubscription",
+    "OffsetAndMetadata",
+    "OffsetAndTimestamp",
+    "OffsetResetStrategy",
+    "PartitionAssignor",
+    "RangeAssignor",
+    "RebalanceProtocol",
+    "RecordDeserializationError",
+    "RoundRobinAssignor",
+    "Subscription",
+    "TopicPartition",
+]
