@@ -14,30 +14,38 @@ from tidal.log.client.consumer._assignors import (
     RebalanceProtocol,
     RoundRobinAssignor,
 )
+from tidal.log.client.consumer._config import ConsumerConfig
+from tidal.log.client.consumer._consumer import Consumer
 from tidal.log.client.consumer._protocol import Assignment, Subscription
 from tidal.log.client.consumer._records import RecordDeserializationError
 from tidal.log.client.consumer._sticky import ASSIGNORS, CooperativeStickyAssignor
 from tidal.log.client.consumer._structs import (
     ConsumerRecord,
     IsolationLevel,
+    NoOffsetForPartitionError,
     OffsetAndMetadata,
     OffsetAndTimestamp,
     OffsetResetStrategy,
+    RebalanceListener,
     TopicPartition,
 )
 
 __all__ = [
     "ASSIGNORS",
     "Assignment",
+    "Consumer",
+    "ConsumerConfig",
     "ConsumerRecord",
     "CooperativeStickyAssignor",
     "IsolationLevel",
     "MemberSubscription",
+    "NoOffsetForPartitionError",
     "OffsetAndMetadata",
     "OffsetAndTimestamp",
     "OffsetResetStrategy",
     "PartitionAssignor",
     "RangeAssignor",
+    "RebalanceListener",
     "RebalanceProtocol",
     "RecordDeserializationError",
     "RoundRobinAssignor",

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from tidal.log.client._types import OffsetAndMetadata, TopicPartition
+from tidal.log.protocol import KafkaError
 from tidal.log.records import TimestampType
 
 __all__ = [
     "ConsumerRecord",
     "IsolationLevel",
+    "NoOffsetForPartitionError",
     "OffsetAndMetadata",
     "OffsetAndTimestamp",
     "OffsetResetStrategy",
+    "RebalanceListener",
     "TopicPartition",
 ]
 
@@ -111,3 +114,19 @@ class ConsumerRecord:
             f"offset={self.offset}, timestamp={self.timestamp}, key={self.key!r}, "
             f"value={self.value!r}, headers={self.headers!r})"
         )
+
+
+class NoOffsetForPartitionError(KafkaError):
+    """A partition has no committed offset and ``auto_offset_reset`` is ``none``
+    (Kafka's ``NoOffsetForPartitionException``)."""
+
+
+class RebalanceListener(Protocol):
+    """Callbacks around rebalances (plain or ``async`` methods; all optional
+    when passing any object). Each gets the set of partitions concerned."""
+
+    def on_partitions_revoked(self, revoked: set[TopicPartition]) -> Any: ...
+    def on_partitions_assigned(self, assigned: set[TopicPartition]) -> Any: ...
+
+    # Optional: ``on_partitions_lost(lost)`` when the member was fenced and its
+    # partitions may already belong to another member (default: revoked).

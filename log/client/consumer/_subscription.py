@@ -144,6 +144,10 @@ class SubscriptionState:
     def is_assigned(self, tp: TopicPartition) -> bool:
         return tp in self._assignment
 
+    def get_state(self, tp: TopicPartition) -> PartitionState | None:
+        """The state of ``tp``, or None when it is not assigned."""
+        return self._assignment.get(tp)
+
     def state(self, tp: TopicPartition) -> PartitionState:
         """The state of an assigned partition; raises ``ValueError`` otherwise."""
         try:
