@@ -1,0 +1,167 @@
+"""A producer batch and the futures of the records in it.
+
+Records are appended as :class:`SimpleRecord` and encoded once, the whole
+batch in one call, when the sender drains it; a retry resends the same bytes
+(same producer id, epoch and sequence) so the broker can drop a duplicate.
+Each record's :class:`RecordFuture` waits on its batch's single future and
+derives its offset from the batch's base offset, as Java's
+``FutureRecordMetadata`` does; no per-record future is created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+from tidal.log.client._types import TopicPartition
+from tidal.log.records import (
+    NO_PRODUCER_EPOCH,
+    NO_PRODUCER_ID,
+    NO_SEQUENCE,
+    Compression,
+    Header,
+    SimpleRecord,
+    encode_batch,
+)
+
+__all__ = ["ProducerBatch", "RecordFuture", "RecordMetadata", "record_size"]
+
+#: Bytes a record adds on top of its key, value and headers (varints, attributes).
+_RECORD_OVERHEAD = 21
+#: The record batch header.
+BATCH_OVERHEAD = 61
+
+
+def record_size(key: bytes | None, value: bytes | None, headers: tuple[Header, ...]) -> int:
+    """An upper bound of a record's encoded size (Kafka's ``estimateSizeInBytesUpperBound``)."""
+    size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+    for h in headers:
+        size += len(h.key) * 4 + (len(h.value) if h.value else 0) + 10
+    return size
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMetadata:
+    """Where a record was written; ``offset`` is -1 for ``acks=0``."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+
+
+class ProducerBatch:
+    """Records for one partition, sent together."""
+
+    __slots__ = (
+        "attempts",
+        "base_offset",
+        "created",
+        "done",
+        "encoded",
+        "log_append_time",
+        "memory",
+        "producer_epoch",
+        "producer_id",
+        "records",
+        "retry_at",
+        "sequence",
+        "size",
+        "tp",
+    )
+
+    def __init__(self, tp: TopicPartition, created: float) -> None:
+        self.tp = tp
+        self.records: list[SimpleRecord] = []
+        self.size = BATCH_OVERHEAD
+        self.memory = 0
+        self.created = created
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.base_offset = -1
+        self.log_append_time = -1
+        self.encoded: bytes | None = None
+        self.sequence = NO_SEQUENCE
+        self.producer_id = NO_PRODUCER_ID
+        self.producer_epoch = NO_PRODUCER_EPOCH
+        self.attempts = 0
+        self.retry_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"<ProducerBatch {self.tp.topic}-{self.tp.partition} n={len(self.records)}>"
+
+    def append(self, record: SimpleRecord, size: int) -> RecordFuture:
+        self.records.append(record)
+        self.size += size
+        return RecordFuture(self, len(self.records) - 1, record.timestamp)
+
+    def encode(self, compression: Compression) -> bytes:
+        """The batch's bytes, encoded on first use and kept for retries."""
+        if self.encoded is None:
+            self.encoded = encode_batch(
+                self.records,
+                compression=compression,
+                producer_id=self.producer_id,
+                producer_epoch=self.producer_epoch,
+                base_sequence=self.sequence,
+            )
+        return self.encoded
+
+    def set_producer(self, producer_id: int, epoch: int, sequence: int) -> None:
+        """Stamp idempotence fields (again after an epoch bump: re-encode)."""
+        self.producer_id, self.producer_epoch, self.sequence = producer_id, epoch, sequence
+        self.encoded = None
+
+    @property
+    def has_sequence(self) -> bool:
+        return self.sequence != NO_SEQUENCE
+
+    def complete(self, base_offset: int, log_append_time: int) -> None:
+        if not self.done.done():
+            self.base_offset = base_offset
+            self.log_append_time = log_append_time
+            self.done.set_result(None)
+
+    def fail(self, error: BaseException) -> None:
+        if not self.done.done():
+            self.done.set_exception(error)
+            self.done.exception()  # mark retrieved: callers may not await every record
+
+
+class RecordFuture:
+    """The awaitable result of ``Producer.send``: a :class:`RecordMetadata`."""
+
+    __slots__ = ("_batch", "_index", "_timestamp")
+
+    def __init__(self, batch: ProducerBatch, index: int, timestamp: int) -> None:
+        self._batch = batch
+        self._index = index
+        self._timestamp = timestamp
+
+    def __await__(self) -> Generator[Any, None, RecordMetadata]:
+        yield from self._batch.done.__await__()
+        return self.result()
+
+    @property
+    def batch(self) -> ProducerBatch:
+        """The batch the record is in."""
+        return self._batch
+
+    def done(self) -> bool:
+        return self._batch.done.done()
+
+    def exception(self) -> BaseException | None:
+        return self._batch.done.exception()
+
+    def result(self) -> RecordMetadata:
+        """The metadata; raises the delivery error, or ``InvalidStateError`` if pending."""
+        batch = self._batch
+        batch.done.result()
+        offset = batch.base_offset + self._index if batch.base_offset >= 0 else -1
+        ts = batch.log_append_time if batch.log_append_time >= 0 else self._timestamp
+        return RecordMetadata(batch.tp.topic, batch.tp.partition, offset, ts)
+
+    def add_done_callback(self, fn: Callable[[RecordFuture], object]) -> None:
+        """Call ``fn(self)`` once the record is delivered or failed."""
+        self._batch.done.add_done_callback(lambda _f: fn(self))

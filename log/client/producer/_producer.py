@@ -1,0 +1,225 @@
+"""The asyncio producer facade: serializers, partitioning, backpressure.
+
+``send`` does everything up to the accumulator in the caller's task, without
+awaiting when metadata is known and buffer space is free; the sender task
+does the rest. Example::
+
+    async with Producer(bootstrap_servers="localhost:9092") as producer:
+        fut = await producer.send("events", b"hello", key=b"user-1")
+        metadata = await fut  # RecordMetadata(topic, partition, offset, timestamp)
+        await producer.send_and_wait("events", b"again")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from tidal.log.client._errors import ClientClosedError, KafkaTimeoutError, RecordTooLargeError
+from tidal.log.client._kernel import Kernel
+from tidal.log.client._types import TopicPartition
+from tidal.log.client.producer._accumulator import RecordAccumulator
+from tidal.log.client.producer._batch import RecordFuture, RecordMetadata, record_size
+from tidal.log.client.producer._config import ProducerConfig
+from tidal.log.client.producer._partitioner import DefaultPartitioner, RandomPartitioner
+from tidal.log.client.producer._sender import Sender
+from tidal.log.protocol.errors import UnknownTopicOrPartitionError
+from tidal.log.records import Header, SimpleRecord
+
+__all__ = ["HeadersArg", "Producer"]
+
+#: Record headers: ``[(key, value), ...]`` or a mapping; values bytes, str or None.
+HeadersArg = Sequence[tuple[str, bytes | str | None]] | Mapping[str, bytes | str | None]
+
+
+def _to_bytes(value: Any, what: str) -> bytes | None:
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"{what} must be bytes or str without a {what}_serializer, got {type(value)}")
+
+
+def _headers(headers: HeadersArg | None) -> tuple[Header, ...]:
+    if not headers:
+        return ()
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return tuple(Header(k, v.encode() if isinstance(v, str) else v) for k, v in items)
+
+
+class Producer:
+    """An asyncio Kafka producer; settings as in :class:`ProducerConfig`.
+
+    ``Producer(bootstrap_servers=..., acks="all", linger_ms=5, ...)`` or
+    ``Producer({"bootstrap.servers": ...})``. Start with ``await start()`` or
+    ``async with``; :meth:`close` flushes.
+    """
+
+    def __init__(
+        self, config: Mapping[str, object] | ProducerConfig | None = None, /, **settings: object
+    ) -> None:
+        self.config = ProducerConfig.build(config, **settings)
+        c = self.config
+        self._kernel = Kernel(c)
+        self._acc = RecordAccumulator(c.batch_size, c.buffer_memory)
+        self._sender = Sender(self._kernel, c, self._acc)
+        if c.partitioner is None or c.partitioner == "default":
+            self._partitioner: Any = DefaultPartitioner()
+        elif c.partitioner == "murmur2_random":
+            self._partitioner = RandomPartitioner()
+        else:
+            self._partitioner = c.partitioner
+        self._sticky = isinstance(self._partitioner, DefaultPartitioner)
+        self._key_ser = c.key_serializer
+        self._value_ser = c.value_serializer
+        self._max_size = min(c.max_request_size, c.buffer_memory)
+        self._started = False
+        self._closed = False
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect and fetch metadata within ``max_block_ms``."""
+        if self._started:
+            return
+        await self._kernel.start(timeout_ms=self.config.max_block_ms)
+        self._sender.start()
+        self._started = True
+
+    async def __aenter__(self) -> Producer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Send everything accepted so far and wait for the answers (or
+        ``KafkaTimeoutError`` after ``timeout`` seconds)."""
+        self._sender.wakeup()
+        try:
+            await asyncio.wait_for(self._acc.flush(), timeout)
+        except TimeoutError:
+            raise KafkaTimeoutError(f"flush did not finish within {timeout} s") from None
+
+    async def close(self, timeout: float | None = None) -> None:
+        """Flush (within ``timeout`` seconds; ``None``: the delivery timeout),
+        fail what is left with :class:`ClientClosedError`, disconnect."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._started:
+            limit = self.config.delivery_timeout_ms / 1000 if timeout is None else timeout
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._sender.close()), limit)
+            await self._sender.abort(ClientClosedError("the producer was closed"))
+        await self._kernel.close()
+
+    # -- sending -----------------------------------------------------------------
+
+    async def send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        *,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: HeadersArg | None = None,
+    ) -> RecordFuture:
+        """Queue a record; returns an awaitable of its :class:`RecordMetadata`.
+
+        Awaits only for metadata of a new topic or for buffer space (both at
+        most ``max_block_ms``). A record too large for ``max_request_size``
+        or ``buffer_memory`` raises :class:`RecordTooLargeError` here and
+        affects no other record.
+        """
+        if self._closed:
+            raise ClientClosedError("the producer is closed")
+        if not self._started:
+            await self.start()
+        key_bytes = self._key_ser(key) if self._key_ser is not None else _to_bytes(key, "key")
+        value_bytes = (
+            self._value_ser(value) if self._value_ser is not None else _to_bytes(value, "value")
+        )
+        hdrs = _headers(headers)
+        size = record_size(key_bytes, value_bytes, hdrs)
+        if size + 61 > self._max_size:
+            raise RecordTooLargeError(
+                f"the record is {size} bytes, more than max_request_size "
+                f"({self.config.max_request_size}) or buffer_memory ({self.config.buffer_memory})"
+            )
+        started = time.monotonic()
+        metadata = self._kernel.cluster.metadata
+        partitions = metadata.partitions_for(topic)
+        if partitions is None:
+            metadata = await self._kernel.wait_for_topic(topic, self.config.max_block_ms)
+            partitions = metadata.partitions_for(topic) or []
+        available = metadata.available_partitions_for(topic)
+        chosen = partition is None
+        if partition is None:
+            partition = self._partitioner(topic, key_bytes, partitions, available)
+        elif partition not in partitions:
+            raise UnknownTopicOrPartitionError(
+                f"partition {partition} of topic '{topic}' does not exist "
+                f"(it has {len(partitions)})"
+            )
+        if not self._acc.try_reserve(size):
+            spent = int((time.monotonic() - started) * 1000)
+            await self._acc.reserve(size, max(self.config.max_block_ms - spent, 0))
+            if self.closed:
+                self._acc.release(size)
+                raise ClientClosedError("the producer was closed while send waited")
+        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        record = SimpleRecord(value_bytes, key_bytes, ts, hdrs)
+        sticky = self._sticky and key_bytes is None and chosen
+        fut = self._acc.append(
+            TopicPartition(topic, partition), record, size, abort_on_new_batch=sticky
+        )
+        if fut is None:  # KIP-480: a new batch moves null keys to another partition
+            partition = self._partitioner.on_new_batch(topic, partition, partitions, available)
+            fut = self._acc.append(
+                TopicPartition(topic, partition), record, size, abort_on_new_batch=False
+            )
+            assert fut is not None
+        batch = fut.batch
+        if len(batch.records) == 1 or batch.size >= self._acc.batch_size:
+            self._sender.wakeup()  # a linger deadline to schedule, or a full batch
+        return fut
+
+    async def send_and_wait(
+        self, topic: str, value: Any = None, key: Any = None, **kwargs: Any
+    ) -> RecordMetadata:
+        """:meth:`send` and wait for the record's metadata."""
+        fut = await self.send(topic, value, key, **kwargs)
+        return await fut
+
+    async def partitions_for(self, topic: str) -> list[int]:
+        """The partitions of ``topic`` (waiting up to ``max_block_ms`` for metadata)."""
+        md = self._kernel.cluster.metadata
+        parts = md.partitions_for(topic)
+        if parts is None:
+            md = await self._kernel.wait_for_topic(topic, self.config.max_block_ms)
+            parts = md.partitions_for(topic) or []
+        return parts
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def kernel(self) -> Kernel:
+        """The connection/metadata core (shared with nothing else)."""
+        return self._kernel
