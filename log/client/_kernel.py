@@ -253,12 +253,19 @@ class Kernel:
         return metadata
 
     async def fetch_metadata(
-        self, topics: Iterable[str] | None, *, node_id: int | None = None
+        self,
+        topics: Iterable[str] | None,
+        *,
+        node_id: int | None = None,
+        allow_auto_create: bool | None = None,
     ) -> ClusterMetadata:
         """One Metadata request (``None``: all topics, ``[]``: brokers only).
-        Learns the brokers but leaves the cache alone."""
+        Learns the brokers but leaves the cache alone. ``allow_auto_create``
+        overrides the ``allow_auto_create_topics`` setting."""
         names = None if topics is None else list(topics)
-        auto_create = self.config.allow_auto_create_topics
+        auto_create = (
+            self.config.allow_auto_create_topics if allow_auto_create is None else allow_auto_create
+        )
 
         def build(version: int) -> MetadataRequest:
             wanted: list[MetadataRequestTopic] | None
