@@ -25,6 +25,7 @@ settings.load_profile("tidal")
 
 import os  # noqa: E402
 import shutil  # noqa: E402
+import socket  # noqa: E402
 import subprocess  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -44,11 +45,12 @@ def peer_unavailable(reason: str) -> None:
 class KafkaJvm:
     """A running Apache Kafka (JVM, KRaft) broker started by ``kafka.sh``."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, controller_port: int) -> None:
         self.port = port
         self.env = {
             **os.environ,
             "KAFKA_JVM_PORT": str(port),
+            "KAFKA_JVM_CTRL_PORT": str(controller_port),
             "KAFKA_JVM_DIR": f"/tmp/tidal-kafka-jvm-tests-{port}",
         }
 
@@ -66,12 +68,23 @@ class KafkaJvm:
         subprocess.run([str(KAFKA_SH), "stop"], env=self.env, check=False, timeout=120)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 @pytest.fixture(scope="session")
 def kafka_jvm() -> Iterator[KafkaJvm]:
     """One Apache Kafka broker for the whole session (tests marked ``kafka``)."""
     if shutil.which("java") is None or shutil.which("mvn") is None:
         peer_unavailable("needs Java 17+ and Maven for the Kafka JVM peer (apt-get install maven)")
-    peer = KafkaJvm(int(os.environ.get("TIDAL_KAFKA_JVM_PORT", "19592")))
+    if "TIDAL_KAFKA_JVM_PORT" in os.environ:
+        port = int(os.environ["TIDAL_KAFKA_JVM_PORT"])
+        peer = KafkaJvm(port, port + 1)
+    else:
+        peer = KafkaJvm(_free_port(), _free_port())
     started = peer.start()
     if started.returncode != 0:
         peer_unavailable(f"Kafka JVM peer did not start: {started.stderr[-800:]}")
