@@ -178,7 +178,7 @@ def consume(topic: str, messages: int, group: str | None, timeout_idle: float) -
         "auto_offset_reset": "earliest",
         "max_poll_records": 10_000,
     }
-    result = {"records": 0, "bytes": 0}
+    result = {"records": 0, "bytes": 0, "stopped": 0}
 
     async def main() -> float:
         partitions = await topic_partitions(topic)
@@ -206,6 +206,7 @@ def consume(topic: str, messages: int, group: str | None, timeout_idle: float) -
                     bar.update(bar.task_ids[0], completed=result["records"])
                     if now - last >= timeout_idle:
                         break
+            result["stopped"] = int(stop.is_set())
             return last - start
 
     elapsed = run(main())
@@ -216,9 +217,9 @@ def consume(topic: str, messages: int, group: str | None, timeout_idle: float) -
         f"{rate:.1f} records/sec ({size / elapsed if elapsed > 0 else 0:.2f} MB/sec)."
     )
     if count < messages:
+        reason = "interrupted" if result["stopped"] else f"{timeout_idle:g} s without a record"
         click.echo(
-            f"Exiting before consuming the expected number of records ({messages}): "
-            f"{timeout_idle:g} s without a record",
+            f"Exiting before consuming the expected number of records ({messages}): {reason}",
             err=True,
         )
         raise SystemExit(1)
