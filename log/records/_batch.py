@@ -304,6 +304,7 @@ def validate_batch(
     max_size: int | None = None,
     check_records: bool = True,
     from_producer: bool = False,
+    require_keys: bool = False,
 ) -> BatchHeader:
     """Check the batch at ``pos`` and return its header.
 
@@ -313,7 +314,10 @@ def validate_batch(
     ``records_count`` well-formed records with increasing offset deltas no
     greater than ``last_offset_delta``. ``from_producer`` adds the rules for
     batches a client sends: at least one record, ``last_offset_delta ==
-    records_count - 1``, and no control batch.
+    records_count - 1``, and no control batch. ``require_keys`` (the rule of
+    a compacted topic; it implies ``check_records``) refuses a batch holding
+    a record with a null key with ``InvalidRecordError``, raised only when
+    every other check passed, so that it names the one fault of the batch.
     """
     header = read_batch_header(buf, pos)
     if header.magic != MAGIC_V2:
@@ -346,9 +350,9 @@ def validate_batch(
         )
     if from_producer:
         _check_producer_batch(header)
-    if check_records:
+    if check_records or require_keys:
         data = _records_section(buf, pos, header, codec)
-        _walk_records(data, 0, len(data), header)
+        _walk_records(data, 0, len(data), header, require_keys)
     return header
 
 
@@ -377,26 +381,40 @@ _MAX_VARINT_SHIFT = 63
 _MIN_RECORD_BODY = 6
 
 
-def _walk_records(data: Buffer, pos: int, end: int, header: BatchHeader) -> None:
+def _walk_records(
+    data: Buffer, pos: int, end: int, header: BatchHeader, reject_null_keys: bool = False
+) -> None:
     """Structural check of a records section: the compiled walk or the Python one."""
     if _use_speedups:
         if pos or end != len(data):
             data = memoryview(data)[pos:end]
-        _speedups.walk_records(data, header.records_count, header.last_offset_delta)
+        if reject_null_keys:
+            _speedups.walk_records(data, header.records_count, header.last_offset_delta, True)
+        else:
+            _speedups.walk_records(data, header.records_count, header.last_offset_delta)
     else:
-        _walk_records_py(data, pos, end, header)
+        _walk_records_py(data, pos, end, header, reject_null_keys)
 
 
-def _walk_records_py(data: Buffer, pos: int, end: int, header: BatchHeader) -> None:
+def _walk_records_py(
+    data: Buffer, pos: int, end: int, header: BatchHeader, reject_null_keys: bool = False
+) -> None:
     """Structural check of a records section without building objects.
 
     Every record's length must fit, offset deltas must increase and stay within
     ``last_offset_delta``, and the records must fill the section exactly. This
     runs on every append, so the varints are read inline rather than through
     :func:`read_varint` (a call per field would triple the cost).
+
+    With ``reject_null_keys`` the key length after the offset delta is read
+    too (cut at ten bytes like the offset delta), and a null one (-1) fails
+    the batch once the walk is through: a fault of structure found later in
+    the section wins, as in Kafka, which collects key errors while it reads
+    and raises them after the last record.
     """
     last_delta = header.last_offset_delta
     previous = -1
+    null_key = -1
     try:
         for index in range(header.records_count):
             # record length
@@ -439,6 +457,21 @@ def _walk_records_py(data: Buffer, pos: int, end: int, header: BatchHeader) -> N
                     f"{previous} and at most {last_delta}"
                 )
             previous = delta
+            if reject_null_keys:
+                zigzag = shift = 0
+                while cursor < record_end:
+                    byte = data[cursor]
+                    cursor += 1
+                    zigzag |= (byte & 0x7F) << shift
+                    if byte < 0x80:
+                        break
+                    shift += 7
+                    if shift > _MAX_VARINT_SHIFT:
+                        break
+                else:
+                    raise CorruptRecordError(f"record {index} is cut inside its key length")
+                if zigzag == 1 and null_key < 0:  # zigzag 1 is -1
+                    null_key = index
             pos = record_end
     except IndexError:
         raise CorruptRecordError(
@@ -449,6 +482,8 @@ def _walk_records_py(data: Buffer, pos: int, end: int, header: BatchHeader) -> N
             f"records section has {end - pos} bytes after the declared {header.records_count} "
             "records"
         )
+    if null_key >= 0:
+        raise InvalidRecordError(f"record {null_key} has a null key")
 
 
 def decode_batch(

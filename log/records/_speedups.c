@@ -267,10 +267,11 @@ raise_with_value(PyObject *error, const char *format, long long index, wide_vari
 
 static int
 walk(module_state *st, const unsigned char *data, Py_ssize_t end, long long count,
-     long long last_delta)
+     long long last_delta, int reject_null_keys)
 {
     Py_ssize_t pos = 0;
     long long previous = -1;
+    long long null_key = -1;
     long long index;
     for (index = 0; index < count; index++) {
         /* record length */
@@ -343,12 +344,44 @@ walk(module_state *st, const unsigned char *data, Py_ssize_t end, long long coun
             return -1;
         }
         previous = delta;
+        if (reject_null_keys) {
+            /* key length, cut at ten bytes like the offset delta; -1 (zigzag
+             * 1) is a null key, refused once the walk is through */
+            zz.low = 0;
+            zz.high = 0;
+            shift = 0;
+            complete = 0;
+            while (cursor < record_end) {
+                unsigned int byte = data[cursor++];
+                wide_add(&zz, byte, shift);
+                if (byte < 0x80) {
+                    complete = 1;
+                    break;
+                }
+                shift += 7;
+                if (shift > MAX_VARINT_SHIFT) {
+                    complete = 1;
+                    break;
+                }
+            }
+            if (!complete) {
+                PyErr_Format(st->corrupt_error, "record %lld is cut inside its key length", index);
+                return -1;
+            }
+            if (zz.low == 1 && zz.high == 0 && null_key < 0) {
+                null_key = index;
+            }
+        }
         pos = record_end;
     }
     if (pos != end) {
         PyErr_Format(st->corrupt_error,
                      "records section has %zd bytes after the declared %lld records", end - pos,
                      count);
+        return -1;
+    }
+    if (null_key >= 0) {
+        PyErr_Format(st->invalid_error, "record %lld has a null key", null_key);
         return -1;
     }
     return 0;
@@ -365,11 +398,14 @@ walk_records(PyObject *module, PyObject *args)
     module_state *st = get_state(module);
     Py_buffer buffer;
     long long count, last_delta;
+    int reject_null_keys = 0;
     if (check_configured(st) < 0 ||
-        !PyArg_ParseTuple(args, "y*LL:walk_records", &buffer, &count, &last_delta)) {
+        !PyArg_ParseTuple(args, "y*LL|p:walk_records", &buffer, &count, &last_delta,
+                          &reject_null_keys)) {
         return NULL;
     }
-    int failed = walk(st, (const unsigned char *)buffer.buf, buffer.len, count, last_delta);
+    int failed = walk(st, (const unsigned char *)buffer.buf, buffer.len, count, last_delta,
+                      reject_null_keys);
     PyBuffer_Release(&buffer);
     if (failed) {
         return NULL;
@@ -665,7 +701,7 @@ static PyMethodDef methods[] = {
      "configure(corrupt_error, invalid_error, record_class, header_class)\n--\n\n"
      "Set the exception classes raised and the classes built; call once at import."},
     {"walk_records", walk_records, METH_VARARGS,
-     "walk_records(data, count, last_offset_delta, /)\n--\n\n"
+     "walk_records(data, count, last_offset_delta, reject_null_keys=False, /)\n--\n\n"
      "Structural check of a records section, as _batch._walk_records_py."},
     {"decode_records", decode_records, METH_VARARGS,
      "decode_records(data, count, base_offset, base_timestamp, log_append_time, /)\n--\n\n"

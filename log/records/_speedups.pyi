@@ -12,7 +12,11 @@ def configure(
     """Set the exception classes raised and the classes built; call once at import."""
 
 def walk_records(
-    data: bytes | bytearray | memoryview, count: int, last_offset_delta: int, /
+    data: bytes | bytearray | memoryview,
+    count: int,
+    last_offset_delta: int,
+    reject_null_keys: bool = False,
+    /,
 ) -> None:
     """Structural check of a records section, as ``_batch._walk_records_py``."""
 

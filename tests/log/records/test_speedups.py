@@ -4,7 +4,8 @@
 reference: on valid batches (every codec, keys, headers, offset gaps) and on
 mutated, truncated and random records sections, the compiled functions must
 return the same records or raise the same exception class with the same
-message.
+message. Every walk runs twice, with and without the compacted topic's rule
+that refuses null keys.
 """
 
 from __future__ import annotations
@@ -81,12 +82,15 @@ def _header(
     )  # fmt: skip
 
 
-def c_walk(data: Any, header: BatchHeader) -> None:
-    _speedups.walk_records(data, header.records_count, header.last_offset_delta)
+def c_walk(data: Any, header: BatchHeader, reject_null_keys: bool = False) -> None:
+    if reject_null_keys:
+        _speedups.walk_records(data, header.records_count, header.last_offset_delta, True)
+    else:
+        _speedups.walk_records(data, header.records_count, header.last_offset_delta)
 
 
-def py_walk(data: Any, header: BatchHeader) -> None:
-    _batch._walk_records_py(data, 0, len(data), header)
+def py_walk(data: Any, header: BatchHeader, reject_null_keys: bool = False) -> None:
+    _batch._walk_records_py(data, 0, len(data), header, reject_null_keys)
 
 
 def c_decode(data: Any, header: BatchHeader) -> list[Record]:
@@ -113,12 +117,15 @@ def outcome(function: Callable[..., Any], *args: Any) -> tuple[Any, ...]:
 
 
 def assert_same(data: bytes, header: BatchHeader) -> tuple[Any, ...]:
-    """Both walkers and both decoders agree on ``data``; returns the decode outcome."""
+    """Both walkers (with and without the null key rule) and both decoders
+    agree on ``data``; returns the decode outcome."""
     expected_walk = outcome(py_walk, data, header)
+    expected_keyed_walk = outcome(py_walk, data, header, True)
     expected_decode = outcome(py_decode, data, header)
     # Every buffer type the batch code hands over.
     for view in (data, bytearray(data), memoryview(data)):
         assert outcome(c_walk, view, header) == expected_walk
+        assert outcome(c_walk, view, header, True) == expected_keyed_walk
         assert outcome(c_decode, view, header) == expected_decode
     return expected_decode
 
@@ -231,6 +238,13 @@ def test_valid_batches_decode_the_same(batch: Batch) -> None:
     if not batch.header.attributes & LOG_APPEND:
         assert result[1] == batch.records
     c_walk(batch.section, batch.header)
+    keyless = [i for i, r in enumerate(batch.records) if r.key is None]
+    if keyless:
+        refused = ("raised", InvalidRecordError, f"record {keyless[0]} has a null key")
+        for walk in (c_walk, py_walk):
+            assert outcome(walk, batch.section, batch.header, True) == refused
+    else:
+        c_walk(batch.section, batch.header, True)
 
 
 @needs_speedups
@@ -282,6 +296,7 @@ def test_validate_and_decode_batch_agree_through_the_dispatch(
             results.append(
                 (
                     outcome(lambda: validate_batch(raw).records_count),
+                    outcome(lambda: validate_batch(raw, require_keys=True).records_count),
                     outcome(lambda: decode_batch(bytes(raw), verify_crc=False).records),
                 )
             )
@@ -389,6 +404,27 @@ EDGE_CASES: dict[str, tuple[bytes, int, int]] = {
     "fields short of the length": (record(length=12) + b"\x00" * 4, 1, 0),
     "varint of eleven bytes in a field": (record(key=b"\x80" * 10 + b"\x00"), 1, 0),
     "varint cut at the record end": (varint(2) + b"\x00\x80", 1, 0),
+    # The null key rule: the key length right after the offset delta.
+    "keyed record": (record(key=field(b"k")), 1, 0),
+    "empty key": (record(key=field(b"")), 1, 0),
+    "null key spelled in two bytes": (record(key=b"\x81\x00"), 1, 0),
+    "key length of ten bytes": (record(key=varint(-1, 10)), 1, 0),
+    "key length with bits past 64": (record(key=b"\x81" + b"\x80" * 8 + b"\x7f"), 1, 0),
+    "key length of eleven bytes": (record(key=b"\x81" + b"\x80" * 9 + b"\x00"), 1, 0),
+    "key length cut at the record end": (sized(b"\x00\x80\x80\x80\x00\x00"), 1, 0),
+    "key length cut inside its varint": (sized(b"\x00\x80\x80\x00\x00\x80"), 1, 0),
+    "null keys after a keyed record": (
+        record(key=field(b"k")) + record(offset_delta=1) + record(offset_delta=2),
+        3,
+        2,
+    ),
+    "null key before a bad offset delta": (record() + record(offset_delta=0), 2, 1),
+    "null key before bytes after the records": (record() + b"\x00", 1, 0),
+    "null key before a cut key length": (
+        record() + sized(b"\x00\x80\x80\x80\x00\x02"),
+        2,
+        1,
+    ),
     "negative count": (record(), -1, 0),
     "count that cannot fit": (record(), 10, 20),
 }
@@ -425,6 +461,41 @@ def test_offsets_and_timestamps_past_64_bits_are_exact() -> None:
     assert decoded.offset == INT64_MAX + 5
     assert decoded.timestamp == INT64_MAX + 7
     assert [decoded] == py_decode(data, header)
+
+
+@needs_speedups
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("keyed record", None),
+        ("empty key", None),
+        ("null key and value", (InvalidRecordError, "record 0 has a null key")),
+        ("null key spelled in two bytes", (InvalidRecordError, "record 0 has a null key")),
+        ("key length of ten bytes", (InvalidRecordError, "record 0 has a null key")),
+        ("key length with bits past 64", None),
+        ("key length cut at the record end", (CorruptRecordError, "record 0 is cut inside")),
+        ("key length cut inside its varint", (CorruptRecordError, "record 0 is cut inside")),
+        ("null keys after a keyed record", (InvalidRecordError, "record 1 has a null key")),
+        ("null key before a bad offset delta", (InvalidRecordError, "record 1 has offset delta")),
+        ("null key before bytes after the records", (CorruptRecordError, "1 bytes after")),
+        ("null key before a cut key length", (CorruptRecordError, "record 1 is cut inside")),
+    ],
+)
+def test_null_keys_are_refused_after_the_walk(
+    case: str, expected: tuple[type[Exception], str] | None
+) -> None:
+    """A null key fails the batch only when nothing else does; the walk
+    without the rule does not read keys at all."""
+    data, count, last_delta = EDGE_CASES[case]
+    header = _header(count, last_delta)
+    for walk in (c_walk, py_walk):
+        if expected is None:
+            walk(data, header, True)
+        else:
+            with pytest.raises(expected[0], match=expected[1]):
+                walk(data, header, True)
+    if case.startswith(("null key and", "null keys after")):
+        c_walk(data, header)
 
 
 @needs_speedups
@@ -524,6 +595,8 @@ def test_configure_refuses_classes_with_other_fields() -> None:
 def test_non_buffers_are_refused() -> None:
     with pytest.raises(TypeError):
         _speedups.walk_records("text", 0, 0)
+    with pytest.raises(TypeError):
+        _speedups.walk_records(b"", 0, 0, False, 1)
     with pytest.raises(TypeError):
         _speedups.decode_records(None, 0, 0, 0, None)
 
