@@ -6,14 +6,21 @@ connection append in the order they arrived):
 1. the topic must exist (Produce does not auto-create, as in Kafka) and not
    be internal: INVALID_TOPIC_EXCEPTION, as Kafka's ``ReplicaManager``
    answers anyone but its own admin client;
-2. the record set must not exceed the segment size (RECORD_LIST_TOO_LARGE)
-   and must hold whole batches (CORRUPT_MESSAGE);
-3. the idempotent-producer state judges the batches (duplicates get their
-   original offset, gaps OUT_OF_ORDER_SEQUENCE_NUMBER, old epochs are fenced);
-4. the log validates and appends (CRC, size: MESSAGE_TOO_LARGE, ...: every
+2. the record set must be exactly one batch, as Kafka's
+   ``ProduceRequest.validateRecords`` demands of magic v2 (INVALID_RECORD),
+   not exceed the segment size (RECORD_LIST_TOO_LARGE) and end where the
+   batch does (CORRUPT_MESSAGE);
+3. on a topic whose ``cleanup.policy`` has ``compact``, every record needs a
+   key: Kafka's ``LogValidator`` answers INVALID_RECORD naming the records;
+4. the idempotent-producer state judges the batch (a duplicate gets its
+   original offset, a gap OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch is
+   fenced);
+5. the log validates and appends (CRC, size: MESSAGE_TOO_LARGE, ...: every
    ``RecordsError`` carries its Kafka code), a roll snapshots producer state;
-5. the high watermark moves to the log end offset (a single node is its own
+6. the high watermark moves to the log end offset (a single node is its own
    ISR, so acks 1 and all mean the same) and Fetch long polls are woken.
+
+A refused partition appends nothing; the others of the request go on.
 """
 
 from __future__ import annotations
@@ -27,11 +34,20 @@ from tidal.log.broker._topics import INTERNAL_TOPICS
 from tidal.log.broker.handlers import handles
 from tidal.log.protocol.messages import ProduceRequest, ProduceResponse
 from tidal.log.protocol.messages.produce import (
+    BatchIndexAndErrorMessage,
     PartitionProduceResponse,
     TopicProduceResponse,
 )
-from tidal.log.records import CorruptRecordError, RecordsError, iter_batches
-from tidal.log.storage import LogClosedError, StorageError
+from tidal.log.records import (
+    BatchHeader,
+    CorruptRecordError,
+    InvalidRecordError,
+    RecordsError,
+    decode_batch,
+    iter_batches,
+    validate_batch,
+)
+from tidal.log.storage import LogClosedError, PartitionLog, StorageError
 
 __all__ = ["produce"]
 
@@ -53,6 +69,58 @@ def _error(index: int, code: int, message: str | None = None) -> PartitionProduc
     return PartitionProduceResponse(index=index, error_code=code, error_message=message)
 
 
+def _one_batch(records: bytes) -> BatchHeader:
+    """The header of the record set's one batch (``RecordsError`` otherwise)."""
+    headers = list(iter_batches(records))
+    if len(headers) > 1:
+        raise InvalidRecordError(
+            "Produce requests are only allowed to contain exactly one record batch per "
+            f"partition, not {len(headers)}"
+        )
+    if not headers or headers[0].size != len(records):
+        raise CorruptRecordError("the record set ends with a partial batch")
+    return headers[0]
+
+
+def _refuse_keyless(
+    log: PartitionLog, topic: str, index: int, records: bytes
+) -> PartitionProduceResponse | None:
+    """Kafka's answer when a record for a compacted topic has no key, or None.
+
+    The walk checks the keys; only a refused batch is looked at again: once
+    without the key rule (another fault is answered as the log would), then
+    decoded, to name each keyless record as Kafka's ``record_errors`` do.
+    A compacted topic's batch is so walked twice, here and in
+    ``PartitionLog.append``; handing the rule to the log would save one.
+    """
+    max_size = log.config.max_message_bytes
+    try:
+        validate_batch(records, max_size=max_size, from_producer=True, require_keys=True)
+    except RecordsError as refused:
+        error = refused
+    else:
+        return None
+    try:
+        validate_batch(records, max_size=max_size, from_producer=True)
+        keyless = [i for i, r in enumerate(decode_batch(records).records) if r.key is None]
+    except RecordsError as exc:
+        error = exc
+    else:
+        message = (
+            f"Compacted topic cannot accept message without key in topic partition {topic}-{index}."
+        )
+        return PartitionProduceResponse(
+            index=index,
+            error_code=INVALID_RECORD,
+            error_message=message,
+            record_errors=[
+                BatchIndexAndErrorMessage(batch_index=i, batch_index_error_message=message)
+                for i in keyless
+            ],
+        )
+    return _error(index, error.kafka_error_code, str(error))
+
+
 def append_partition(
     broker: Broker, topic: str, index: int, records: bytes | None, *, internal_ok: bool = False
 ) -> PartitionProduceResponse:
@@ -64,16 +132,22 @@ def append_partition(
         return _error(index, UNKNOWN_TOPIC_OR_PARTITION, f"{topic}-{index} does not exist")
     if not records:
         return _error(index, INVALID_RECORD, "Produce request carries no record batch")
+    try:
+        header = _one_batch(records)
+    except RecordsError as exc:
+        return _error(index, exc.kafka_error_code, str(exc))
     if len(records) > log.config.segment_bytes:
         return _error(
             index,
             RECORD_LIST_TOO_LARGE,
             f"record set of {len(records)} bytes exceeds segment.bytes {log.config.segment_bytes}",
         )
+    if log.config.compact:
+        refused = _refuse_keyless(log, topic, index, records)
+        if refused is not None:
+            return refused
+    headers = [header]
     try:
-        headers = list(iter_batches(records))
-        if sum(h.size for h in headers) != len(records):
-            raise CorruptRecordError("the record set ends with a partial batch")
         state = broker.producer_state(topic, index)
         verdict = state.check_batches(headers)
         if verdict.error:
