@@ -10,8 +10,18 @@ the answers queue in arrival order::
 
 Tasks start in arrival order and Produce never awaits, so the appends of one
 connection happen in order too. At most ``MAX_IN_FLIGHT`` requests are
-pending before the connection stops reading, and responses are not written
-while the transport asks us to pause.
+pending; past that, requests are left undecoded until half have been
+answered, and responses are not written while the transport asks us to
+pause.
+
+A client that closes while its requests are held must still be noticed, or
+the connection and its long polls would outlive it by up to ``max_wait_ms``:
+so the socket is still read, into the codec's buffer, and an EOF or a reset
+ends the connection (the held requests with it, as Kafka drops what a muted
+connection had not read). Only past ``MAX_HELD_BYTES`` does the connection
+stop reading; then, where the OS can tell (Linux's ``POLLRDHUP``), a timer
+asks the socket whether the peer has gone. A lost connection cancels every
+pending handler.
 
 Bad input: a protocol violation (oversized, truncated or malformed frame) or
 a request for an API or version not served closes the connection with a log
@@ -26,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -50,13 +61,22 @@ from tidal.log.protocol.messages import ApiVersionsRequest
 if TYPE_CHECKING:
     from tidal.log.broker._server import BrokerServer
 
-__all__ = ["MAX_IN_FLIGHT", "ClientSession"]
+__all__ = ["MAX_HELD_BYTES", "MAX_IN_FLIGHT", "ClientSession"]
 
 _log = logging.getLogger("tidal.log.broker.connection")
 
-#: Requests of one connection decoded but not yet answered before reading pauses.
+#: Requests of one connection decoded but not yet answered before decoding pauses.
 MAX_IN_FLIGHT = 100
+#: Bytes read while decoding is paused before reading pauses too.
+MAX_HELD_BYTES = 1 << 20
+#: Seconds between asking a socket that is not read whether its peer is gone.
+PEER_CHECK_INTERVAL = 0.25
 _FETCH = 1
+#: poll() events meaning the peer closed or reset. Only POLLRDHUP (Linux)
+#: tells of a FIN behind unread bytes, so without it there is no check.
+_PEER_GONE = (
+    select.POLLRDHUP | select.POLLHUP | select.POLLERR if hasattr(select, "POLLRDHUP") else 0
+)
 
 
 class _Pending:
@@ -101,7 +121,10 @@ class ClientSession(asyncio.Protocol):
         self.closing = False
         self._can_write = True
         self._sending = False
+        self._decoding_paused = False
+        self._held_bytes = 0
         self._reading_paused = False
+        self._peer_check: asyncio.TimerHandle | None = None
         self.closed = asyncio.get_running_loop().create_future()
 
     # ---- asyncio callbacks -------------------------------------------------------
@@ -121,10 +144,7 @@ class ClientSession(asyncio.Protocol):
         self.closing = True
         self.server.sessions.discard(self)
         self.metrics.connection_closed()
-        for pending in self.pending:
-            if pending.task is not None:
-                pending.task.cancel()
-        self.pending.clear()
+        self._drop_pending()
         if not self.closed.done():
             self.closed.set_result(None)
         _log.debug("connection from %s closed%s", self.peer, f": {exc}" if exc else "")
@@ -139,9 +159,18 @@ class ClientSession(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.metrics.bytes_in(len(data))
         self.conn.receive_data(data)
-        self._process_events()
+        if not self._decoding_paused:
+            self._process_events()
+            return
+        self._held_bytes += len(data)
+        if self._held_bytes > MAX_HELD_BYTES and not self._reading_paused:
+            self._pause_reading()
 
     def eof_received(self) -> bool | None:
+        if self._decoding_paused:
+            _log.debug("%s closed with requests held: closing", self.peer)
+            self.close()
+            return None
         self.conn.receive_data(b"")
         self._process_events()
         return None
@@ -151,6 +180,9 @@ class ClientSession(asyncio.Protocol):
     def _process_events(self) -> None:
         conn = self.conn
         while not self.closing:
+            if len(self.pending) >= MAX_IN_FLIGHT:
+                self._decoding_paused = True
+                return
             event = conn.next_event()
             if event is NEED_DATA:
                 return
@@ -163,10 +195,41 @@ class ClientSession(asyncio.Protocol):
                 self.abort()
             elif isinstance(event, ConnectionClosed):
                 self.close()
-        if len(self.pending) >= MAX_IN_FLIGHT and not self._reading_paused:
-            self._reading_paused = True
+
+    def _resume_decoding(self) -> None:
+        self._decoding_paused = False
+        self._held_bytes = 0
+        if self._reading_paused:
+            self._reading_paused = False
+            if self._peer_check is not None:
+                self._peer_check.cancel()
+                self._peer_check = None
             assert self.transport is not None
-            self.transport.pause_reading()
+            self.transport.resume_reading()
+        self._process_events()
+
+    def _pause_reading(self) -> None:
+        self._reading_paused = True
+        assert self.transport is not None
+        self.transport.pause_reading()
+        if _PEER_GONE:
+            loop = asyncio.get_running_loop()
+            self._peer_check = loop.call_later(PEER_CHECK_INTERVAL, self._check_peer)
+
+    def _check_peer(self) -> None:
+        """While reading is paused, close if the peer has closed or reset."""
+        self._peer_check = None
+        if self.closing or not self._reading_paused or self.transport is None:
+            return
+        sock = self.transport.get_extra_info("socket")
+        poller = select.poll()
+        poller.register(sock.fileno(), _PEER_GONE)
+        if any(events & _PEER_GONE for _, events in poller.poll(0)):
+            _log.debug("%s closed with requests held: closing", self.peer)
+            self.abort()
+            return
+        loop = asyncio.get_running_loop()
+        self._peer_check = loop.call_later(PEER_CHECK_INTERVAL, self._check_peer)
 
     def _dispatch(self, event: RequestReceived) -> None:
         header = event.header
@@ -184,10 +247,6 @@ class ClientSession(asyncio.Protocol):
         task: asyncio.Future[Any] = asyncio.ensure_future(handler(ctx, event.request))
         self.pending.append(_Pending(header, event.request, spec.name, task))
         task.add_done_callback(self._on_done)
-        if len(self.pending) >= MAX_IN_FLIGHT and not self._reading_paused:
-            self._reading_paused = True
-            assert self.transport is not None
-            self.transport.pause_reading()
 
     def _unsupported(self, event: UnsupportedRequest) -> None:
         header = event.header
@@ -236,10 +295,8 @@ class ClientSession(asyncio.Protocol):
                 size += len(piece)
             transport.writelines(pieces)  # type: ignore[arg-type]
             self.metrics.bytes_out(size)
-        if self._reading_paused and len(self.pending) < MAX_IN_FLIGHT // 2 and not self.closing:
-            self._reading_paused = False
-            assert transport is not None
-            transport.resume_reading()
+        if self._decoding_paused and len(self.pending) < MAX_IN_FLIGHT // 2 and not self.closing:
+            self._resume_decoding()
 
     def _encode(self, pending: _Pending) -> list[Piece] | None:
         """The frame answering ``pending``; None when nothing is sent."""
@@ -318,6 +375,20 @@ class ClientSession(asyncio.Protocol):
         self.closing = True
         if self.transport is not None:
             self.transport.abort()
+
+    def _drop_pending(self) -> None:
+        """Cancel the handlers of unanswered requests (and the peer check).
+
+        Only once the connection is lost: the handlers of requests read just
+        before an EOF have started by then (an acks=0 Produce has appended).
+        """
+        if self._peer_check is not None:
+            self._peer_check.cancel()
+            self._peer_check = None
+        for pending in self.pending:
+            if pending.task is not None:
+                pending.task.cancel()
+        self.pending.clear()
 
 
 def _has_errors(response: Any) -> bool:
