@@ -4,7 +4,8 @@ Built from single-purpose parts (Kafka's layout): the subscription state
 (``_subscription``), the fetcher (``_fetcher``) that turns Fetch responses
 into records (``_records``), the group coordinator (``_coordinator``) with
 its assignors (``_assignors``, ``_sticky``) and the "consumer" embedded
-protocol (``_protocol``), under the :class:`Consumer` facade.
+protocol (``_protocol``), under the :class:`Consumer` facade;
+:class:`SyncConsumer` (``_sync``) is its blocking wrapper for scripts.
 """
 
 from tidal.log.client.consumer._assignors import (
@@ -29,6 +30,7 @@ from tidal.log.client.consumer._structs import (
     RebalanceListener,
     TopicPartition,
 )
+from tidal.log.client.consumer._sync import SyncConsumer
 
 __all__ = [
     "ASSIGNORS",
@@ -50,5 +52,6 @@ __all__ = [
     "RecordDeserializationError",
     "RoundRobinAssignor",
     "Subscription",
+    "SyncConsumer",
     "TopicPartition",
 ]
