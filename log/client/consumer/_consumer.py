@@ -337,6 +337,7 @@ class Consumer:
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
             if self._coordinator is not None:
+                self._coordinator.polled()
                 self._coordinator.raise_if_failed()
             await self._update_positions()
             records = self._fetcher.fetch_records(limit)

@@ -15,6 +15,11 @@ One background task per consumer keeps the membership (Kafka's
 Heartbeat answers drive it: REBALANCE_IN_PROGRESS means re-join keeping the
 partitions until then; UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION mean the
 partitions are *lost* (``on_partitions_lost``) and the member joins afresh.
+
+The application must poll (``Consumer.getmany``, ``getone``, iteration) at
+least every ``max_poll_interval_ms``. If it does not, the member leaves the
+group as Java's does (LeaveGroup; its partitions are lost and go to the
+others) and joins again on the next poll (``polled()``).
 """
 
 from __future__ import annotations
@@ -109,6 +114,9 @@ class GroupCoordinator:
         self._task: asyncio.Task[None] | None = None
         self.stable = asyncio.Event()
         self.rebalances = 0
+        self._last_poll = time.monotonic()
+        #: True from a poll timeout until the next poll: the member stays out.
+        self.poll_expired = False
 
     @property
     def rebalance_protocol(self) -> RebalanceProtocol:
@@ -132,6 +140,14 @@ class GroupCoordinator:
         self.stable.clear()
         self._wake.set()
 
+    def polled(self) -> None:
+        """The application polled: restart the poll timer, and rejoin after a
+        poll timeout."""
+        self._last_poll = time.monotonic()
+        if self.poll_expired:
+            self.poll_expired = False
+            self.request_rejoin()
+
     def raise_if_failed(self) -> None:
         if self._error is not None:
             error, self._error = self._error, None
@@ -149,7 +165,12 @@ class GroupCoordinator:
         owned = self._subs.assigned_partitions()
         if owned and self._subs.is_group_managed:
             await self._call("on_partitions_revoked", owned)
-        if self.member_id and self._config.group_instance_id is None:
+        if self._config.group_instance_id is None:
+            await self._send_leave()
+        self._reset_member()
+
+    async def _send_leave(self) -> None:
+        if self.member_id:
             member = self.member_id
 
             def build(version: int) -> LeaveGroupRequest:
@@ -168,7 +189,6 @@ class GroupCoordinator:
                 )
             except KafkaError as e:
                 log.info("LeaveGroup for '%s' failed: %s", self.group_id, e)
-        self._reset_member()
 
     def _reset_member(self) -> None:
         self.generation_id = -1
@@ -182,7 +202,10 @@ class GroupCoordinator:
         next_heartbeat = next_commit = time.monotonic()
         while True:
             try:
-                if self._subs.is_group_managed:
+                if self._subs.is_group_managed and not self.poll_expired:
+                    if self._poll_timer_expired():
+                        await self._leave_for_poll_timeout()
+                        continue
                     await self._check_metadata()
                     if self.rejoin_needed:
                         await self._join_and_sync()
@@ -214,11 +237,40 @@ class GroupCoordinator:
                 await asyncio.sleep(self._kernel.backoff_ms(5) / 1000)
                 continue
             self._wake.clear()
-            wait = min(next_heartbeat, next_commit) - time.monotonic()
-            if not self._subs.is_group_managed and not self._config.enable_auto_commit:
+            now = time.monotonic()
+            if self._subs.is_group_managed and not self.poll_expired:
+                wait = min(next_heartbeat, next_commit) - now
+                if self.stable.is_set():
+                    wait = min(wait, self._poll_deadline() - now)
+            elif self._config.enable_auto_commit:
+                wait = next_commit - now
+            else:
                 wait = 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(wait, 0.0))
+
+    def _poll_deadline(self) -> float:
+        return self._last_poll + self._config.max_poll_interval_ms / 1000
+
+    def _poll_timer_expired(self) -> bool:
+        # Only a member in the group can overrun: while joining, the
+        # rebalance timeout (the same setting) bounds the wait instead.
+        return self.stable.is_set() and time.monotonic() >= self._poll_deadline()
+
+    async def _leave_for_poll_timeout(self) -> None:
+        log.warning(
+            "group '%s': no poll within max_poll_interval_ms (%d ms); leaving the group. "
+            "Poll more often, or raise max_poll_interval_ms or lower max_poll_records.",
+            self.group_id,
+            self._config.max_poll_interval_ms,
+        )
+        self.poll_expired = True
+        if self._config.group_instance_id is None:
+            # A static member stays, as in Java: its partitions wait for it until
+            # the session times out.
+            await self._send_leave()
+        await self.partitions_lost()
+        self.rejoin_needed = True
 
     async def _auto_commit(self) -> None:
         try:
