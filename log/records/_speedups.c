@@ -1,12 +1,15 @@
 /*
- * Compiled record walker and decoder for tidal.log.records._batch.
+ * Compiled record walker, decoder and encoder for tidal.log.records._batch.
  *
- * Both functions take the records section of a batch (after the 61-byte
- * header, decompressed) and mirror _walk_records_py and _decode_records_py
- * in _batch.py exactly: the same checks in the same order, the same
- * exception classes and the same messages. The Python versions stay the
- * reference; tests/log/records/test_speedups.py compares the two on random
- * and mutated batches.
+ * The walk and the decoder take the records section of a batch (after the
+ * 61-byte header, decompressed) and mirror _walk_records_py and
+ * _decode_records_py in _batch.py exactly: the same checks in the same order,
+ * the same exception classes and the same messages. The encoder builds a
+ * records section from parallel lists of keys, values, timestamps and
+ * headers and mirrors _encode_records_py: the same bytes, and the same
+ * exceptions for fields of the wrong type. The Python versions stay the
+ * reference; tests/log/records/test_speedups*.py compare the two on random
+ * and mutated batches and on random records.
  *
  * Record layout (all varints zigzag, at most 10 bytes):
  *
@@ -51,6 +54,11 @@ typedef struct {
     PyObject *invalid_error;
     record_class record;
     record_class header;
+    /* interned attribute and method names for the encoder */
+    PyObject *str_key;
+    PyObject *str_value;
+    PyObject *str_encode;
+    PyObject *str_utf8;
 } module_state;
 
 static const char *const record_field_names[RECORD_FIELDS] = {
@@ -694,6 +702,414 @@ decode_records(PyObject *module, PyObject *args)
     return records;
 }
 
+/* ----------------------------------------------------------------- encode */
+
+/* The records section being built: a bytes object grown by doubling and cut
+ * to size at the end, so the result is handed back without a copy. */
+typedef struct {
+    PyObject *bytes;
+    char *data;
+    Py_ssize_t len;
+    Py_ssize_t cap;
+} out_buffer;
+
+static int
+out_reserve(out_buffer *out, Py_ssize_t more)
+{
+    if (more <= out->cap - out->len) {
+        return 0;
+    }
+    if (more > PY_SSIZE_T_MAX - out->len) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t need = out->len + more;
+    Py_ssize_t cap = out->cap;
+    while (cap < need) {
+        cap = cap > PY_SSIZE_T_MAX / 2 ? need : cap * 2;
+    }
+    if (_PyBytes_Resize(&out->bytes, cap) < 0) { /* frees out->bytes on failure */
+        return -1;
+    }
+    out->data = PyBytes_AS_STRING(out->bytes);
+    out->cap = cap;
+    return 0;
+}
+
+/* The zigzag varint of write_varint(), at most ten bytes. */
+static inline void
+put_varint(out_buffer *out, uint64_t zz)
+{
+    unsigned char *p = (unsigned char *)out->data + out->len;
+    while (zz > 0x7F) {
+        *p++ = (unsigned char)((zz & 0x7F) | 0x80);
+        zz >>= 7;
+    }
+    *p++ = (unsigned char)zz;
+    out->len = (char *)p - out->data;
+}
+
+static inline uint64_t
+zigzag_encode(int64_t value)
+{
+    return ((uint64_t)value << 1) ^ (uint64_t)(value >> 63);
+}
+
+/* write_varint()'s ((value << 1) ^ (value >> 63)) & 0xFFFFFFFFFFFFFFFF done
+ * with Python's operators: exact for ints past 64 bits (which it wraps as
+ * Python does) and the same TypeError for what is not an int. */
+static int
+zigzag_slow(PyObject *value, uint64_t *zz)
+{
+    PyObject *one = PyLong_FromLong(1), *sixty_three = PyLong_FromLong(63);
+    PyObject *mask = PyLong_FromUnsignedLongLong(UINT64_MAX);
+    PyObject *left = NULL, *right = NULL, *mixed = NULL, *cut = NULL;
+    if (one != NULL && sixty_three != NULL && mask != NULL) {
+        left = PyNumber_Lshift(value, one);
+    }
+    if (left != NULL) {
+        right = PyNumber_Rshift(value, sixty_three);
+    }
+    if (right != NULL) {
+        mixed = PyNumber_Xor(left, right);
+    }
+    if (mixed != NULL) {
+        cut = PyNumber_And(mixed, mask);
+    }
+    int result = -1;
+    if (cut != NULL) {
+        if (PyLong_Check(cut)) {
+            *zz = PyLong_AsUnsignedLongLong(cut);
+            result = (*zz == (uint64_t)-1 && PyErr_Occurred()) ? -1 : 0;
+        }
+        else {
+            PyErr_Format(PyExc_TypeError, "a varint needs an int, got %.100s",
+                         Py_TYPE(cut)->tp_name);
+        }
+    }
+    Py_XDECREF(one);
+    Py_XDECREF(sixty_three);
+    Py_XDECREF(mask);
+    Py_XDECREF(left);
+    Py_XDECREF(right);
+    Py_XDECREF(mixed);
+    Py_XDECREF(cut);
+    return result;
+}
+
+/* An exact int that fits 64 bits, or 0 to take the slow path. */
+static inline int
+small_int(PyObject *obj, int64_t *value)
+{
+    if (!PyLong_CheckExact(obj)) {
+        return 0;
+    }
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow || (v == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    *value = v;
+    return 1;
+}
+
+/* The zigzag of `timestamp - base`, as Python computes the difference. */
+static int
+timestamp_zigzag(PyObject *timestamp, PyObject *base, int base_small, int64_t base_value,
+                 uint64_t *zz)
+{
+    int64_t ts;
+    if (base_small && small_int(timestamp, &ts) &&
+        !((base_value < 0 && ts > INT64_MAX + base_value) ||
+          (base_value > 0 && ts < INT64_MIN + base_value))) {
+        *zz = zigzag_encode(ts - base_value);
+        return 0;
+    }
+    PyObject *delta = PyNumber_Subtract(timestamp, base);
+    if (delta == NULL) {
+        return -1;
+    }
+    int result = zigzag_slow(delta, zz);
+    Py_DECREF(delta);
+    return result;
+}
+
+/* _write_bytes(): None is length -1; anything else len() bytes, then its
+ * buffer, refused as bytearray's += refuses it. `nullable` is 0 for an
+ * encoded header key, where None is an error as in Python. */
+static int
+put_bytes(out_buffer *out, PyObject *value, int nullable)
+{
+    if (value == Py_None && nullable) {
+        if (out_reserve(out, 1) < 0) {
+            return -1;
+        }
+        out->data[out->len++] = 1; /* zigzag of -1 */
+        return 0;
+    }
+    if (PyBytes_CheckExact(value)) {
+        Py_ssize_t size = PyBytes_GET_SIZE(value);
+        if (out_reserve(out, 10 + size) < 0) {
+            return -1;
+        }
+        put_varint(out, zigzag_encode(size));
+        memcpy(out->data + out->len, PyBytes_AS_STRING(value), (size_t)size);
+        out->len += size;
+        return 0;
+    }
+    Py_ssize_t size = PyObject_Size(value);
+    if (size < 0) {
+        return -1;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(value, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "can't concat %.100s to bytearray", Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    int result = out_reserve(out, 10 + view.len);
+    if (result == 0) {
+        put_varint(out, zigzag_encode(size));
+        memcpy(out->data + out->len, view.buf, (size_t)view.len);
+        out->len += view.len;
+    }
+    PyBuffer_Release(&view);
+    return result;
+}
+
+/* A field of a Header: its slot when `obj` is the configured class, built as
+ * usual, else getattr. A new reference. */
+static PyObject *
+header_field(module_state *st, PyObject *obj, int index, PyObject *name)
+{
+    if (st->header.direct && Py_IS_TYPE(obj, st->header.type)) {
+        PyObject *value = *(PyObject **)((char *)obj + st->header.offsets[index]);
+        if (value != NULL) {
+            return Py_NewRef(value);
+        }
+    }
+    return PyObject_GetAttr(obj, name);
+}
+
+static int
+put_header(module_state *st, out_buffer *out, PyObject *header)
+{
+    PyObject *key = header_field(st, header, 0, st->str_key);
+    if (key == NULL) {
+        return -1;
+    }
+    int result = -1;
+    if (PyUnicode_CheckExact(key)) {
+        Py_ssize_t size;
+        const char *utf8 = PyUnicode_AsUTF8AndSize(key, &size);
+        if (utf8 != NULL && out_reserve(out, 10 + size) == 0) {
+            put_varint(out, zigzag_encode(size));
+            memcpy(out->data + out->len, utf8, (size_t)size);
+            out->len += size;
+            result = 0;
+        }
+    }
+    else {
+        /* h.key.encode("utf-8"): a str subclass, or the AttributeError */
+        PyObject *encoded = PyObject_CallMethodObjArgs(key, st->str_encode, st->str_utf8, NULL);
+        if (encoded != NULL) {
+            result = put_bytes(out, encoded, 0);
+            Py_DECREF(encoded);
+        }
+    }
+    Py_DECREF(key);
+    if (result < 0) {
+        return -1;
+    }
+    PyObject *value = header_field(st, header, 1, st->str_value);
+    if (value == NULL) {
+        return -1;
+    }
+    result = put_bytes(out, value, 1);
+    Py_DECREF(value);
+    return result;
+}
+
+/* tuple(headers) as _encode_record takes it; a list or tuple as it is. */
+static int
+put_headers(module_state *st, out_buffer *out, PyObject *headers)
+{
+    PyObject *seq;
+    if (PyTuple_CheckExact(headers) || PyList_CheckExact(headers)) {
+        seq = Py_NewRef(headers);
+    }
+    else {
+        seq = PySequence_Tuple(headers);
+        if (seq == NULL) {
+            return -1;
+        }
+    }
+    int result = out_reserve(out, 10);
+    if (result == 0) {
+        put_varint(out, zigzag_encode(PySequence_Fast_GET_SIZE(seq)));
+    }
+    /* a list may change under a header's __getattr__: index it afresh */
+    for (Py_ssize_t i = 0; result == 0 && i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *header = Py_NewRef(PySequence_Fast_GET_ITEM(seq, i));
+        result = put_header(st, out, header);
+        Py_DECREF(header);
+    }
+    Py_DECREF(seq);
+    return result;
+}
+
+/* One record: its length varint, then the body written ten bytes further on
+ * and moved back once its length is known. */
+static int
+put_record(module_state *st, out_buffer *out, uint64_t offset_zz, uint64_t timestamp_zz,
+           PyObject *key, PyObject *value, PyObject *headers)
+{
+    if (out_reserve(out, 10 + 1 + 10 + 10) < 0) {
+        return -1;
+    }
+    Py_ssize_t start = out->len;
+    out->len += 10;
+    out->data[out->len++] = 0; /* attributes */
+    put_varint(out, timestamp_zz);
+    put_varint(out, offset_zz);
+    if (put_bytes(out, key, 1) < 0 || put_bytes(out, value, 1) < 0) {
+        return -1;
+    }
+    if (headers == NULL) {
+        if (out_reserve(out, 1) < 0) {
+            return -1;
+        }
+        out->data[out->len++] = 0; /* no headers */
+    }
+    else if (put_headers(st, out, headers) < 0) {
+        return -1;
+    }
+    Py_ssize_t body = out->len - start - 10;
+    out->len = start;
+    put_varint(out, zigzag_encode(body));
+    if (out->len != start + 10) {
+        memmove(out->data + out->len, out->data + start + 10, (size_t)body);
+    }
+    out->len += body;
+    return 0;
+}
+
+static PyObject *
+sequence_arg(PyObject *obj, const char *name)
+{
+    if (PyList_CheckExact(obj) || PyTuple_CheckExact(obj)) {
+        return Py_NewRef(obj);
+    }
+    PyObject *seq = PySequence_List(obj);
+    if (seq == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyErr_Format(PyExc_TypeError, "encode_records() needs a sequence of %s, got %.100s",
+                     name, Py_TYPE(obj)->tp_name);
+    }
+    return seq;
+}
+
+static PyObject *
+encode(module_state *st, PyObject **columns, PyObject *base_timestamp)
+{
+    /* keys, values, timestamps, then headers and offset deltas or NULL */
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(columns[0]);
+    for (int c = 1; c < 5; c++) {
+        if (columns[c] != NULL && PySequence_Fast_GET_SIZE(columns[c]) != count) {
+            PyErr_Format(PyExc_ValueError,
+                         "encode_records() needs columns of one length, got %zd and %zd", count,
+                         PySequence_Fast_GET_SIZE(columns[c]));
+            return NULL;
+        }
+    }
+    int64_t base_value = 0;
+    int base_small = small_int(base_timestamp, &base_value);
+    out_buffer out = {NULL, NULL, 0, 0};
+    out.cap = count < 1024 ? 64 * (count + 1) : 64 * 1024;
+    out.bytes = PyBytes_FromStringAndSize(NULL, out.cap);
+    if (out.bytes == NULL) {
+        return NULL;
+    }
+    out.data = PyBytes_AS_STRING(out.bytes);
+    /* Items are read afresh each time: a field's __len__ or __getattr__ may
+     * run Python code that changes a list. */
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *items[5] = {NULL, NULL, NULL, NULL, NULL};
+        for (int c = 0; c < 5; c++) {
+            if (columns[c] == NULL) {
+                continue;
+            }
+            if (i >= PySequence_Fast_GET_SIZE(columns[c])) {
+                PyErr_SetString(PyExc_RuntimeError, "a column changed size during encoding");
+                goto item_error;
+            }
+            items[c] = Py_NewRef(PySequence_Fast_GET_ITEM(columns[c], i));
+        }
+        uint64_t offset_zz, timestamp_zz;
+        int64_t offset;
+        if (items[4] == NULL) {
+            offset_zz = zigzag_encode(i);
+        }
+        else if (small_int(items[4], &offset)) {
+            offset_zz = zigzag_encode(offset);
+        }
+        else if (zigzag_slow(items[4], &offset_zz) < 0) {
+            goto item_error;
+        }
+        if (timestamp_zigzag(items[2], base_timestamp, base_small, base_value, &timestamp_zz) <
+                0 ||
+            put_record(st, &out, offset_zz, timestamp_zz, items[0], items[1], items[3]) < 0) {
+            goto item_error;
+        }
+        for (int c = 0; c < 5; c++) {
+            Py_XDECREF(items[c]);
+        }
+        continue;
+    item_error:
+        for (int c = 0; c < 5; c++) {
+            Py_XDECREF(items[c]);
+        }
+        Py_XDECREF(out.bytes);
+        return NULL;
+    }
+    if (_PyBytes_Resize(&out.bytes, out.len) < 0) {
+        return NULL;
+    }
+    return out.bytes;
+}
+
+static PyObject *
+encode_records(PyObject *module, PyObject *args)
+{
+    module_state *st = get_state(module);
+    PyObject *args_in[6], *columns[5] = {NULL, NULL, NULL, NULL, NULL};
+    static const char *const names[5] = {"keys", "values", "timestamps", "headers",
+                                         "offset deltas"};
+    if (check_configured(st) < 0 ||
+        !PyArg_ParseTuple(args, "OOOOOO:encode_records", &args_in[0], &args_in[1], &args_in[2],
+                          &args_in[3], &args_in[4], &args_in[5])) {
+        return NULL;
+    }
+    /* headers and offset deltas may be None: no headers, deltas 0, 1, ... */
+    PyObject *column_args[5] = {args_in[0], args_in[1], args_in[2], args_in[3], args_in[5]};
+    PyObject *result = NULL;
+    for (int c = 0; c < 5; c++) {
+        if (c >= 3 && column_args[c] == Py_None) {
+            continue;
+        }
+        columns[c] = sequence_arg(column_args[c], names[c]);
+        if (columns[c] == NULL) {
+            goto done;
+        }
+    }
+    result = encode(st, columns, args_in[4]);
+done:
+    for (int c = 0; c < 5; c++) {
+        Py_XDECREF(columns[c]);
+    }
+    return result;
+}
+
 /* ----------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
@@ -706,6 +1122,9 @@ static PyMethodDef methods[] = {
     {"decode_records", decode_records, METH_VARARGS,
      "decode_records(data, count, base_offset, base_timestamp, log_append_time, /)\n--\n\n"
      "Decode a records section into Record objects, as _batch._decode_records_py."},
+    {"encode_records", encode_records, METH_VARARGS,
+     "encode_records(keys, values, timestamps, headers, base_timestamp, offset_deltas, /)\n--\n\n"
+     "Encode a records section from parallel lists, as _batch._encode_records_py."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -717,6 +1136,10 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->invalid_error);
     Py_VISIT(st->record.type);
     Py_VISIT(st->header.type);
+    Py_VISIT(st->str_key);
+    Py_VISIT(st->str_value);
+    Py_VISIT(st->str_encode);
+    Py_VISIT(st->str_utf8);
     return 0;
 }
 
@@ -728,6 +1151,10 @@ module_clear(PyObject *module)
     Py_CLEAR(st->invalid_error);
     Py_CLEAR(st->record.type);
     Py_CLEAR(st->header.type);
+    Py_CLEAR(st->str_key);
+    Py_CLEAR(st->str_value);
+    Py_CLEAR(st->str_encode);
+    Py_CLEAR(st->str_utf8);
     return 0;
 }
 
@@ -740,7 +1167,7 @@ module_free(void *module)
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "tidal.log.records._speedups",
-    .m_doc = "Compiled record walker and decoder; see tidal.log.records._batch.",
+    .m_doc = "Compiled record walker, decoder and encoder; see tidal.log.records._batch.",
     .m_size = sizeof(module_state),
     .m_methods = methods,
     .m_traverse = module_traverse,
@@ -752,8 +1179,19 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     PyObject *module = PyModule_Create(&speedups_module);
-    if (module != NULL) {
-        memset(get_state(module), 0, sizeof(module_state));
+    if (module == NULL) {
+        return NULL;
+    }
+    module_state *st = get_state(module);
+    memset(st, 0, sizeof(module_state));
+    st->str_key = PyUnicode_InternFromString("key");
+    st->str_value = PyUnicode_InternFromString("value");
+    st->str_encode = PyUnicode_InternFromString("encode");
+    st->str_utf8 = PyUnicode_InternFromString("utf-8");
+    if (st->str_key == NULL || st->str_value == NULL || st->str_encode == NULL ||
+        st->str_utf8 == NULL) {
+        Py_DECREF(module);
+        return NULL;
     }
     return module;
 }

@@ -1,4 +1,6 @@
-"""Types of the compiled record walker and decoder (``_speedups.c``)."""
+"""Types of the compiled record walker, decoder and encoder (``_speedups.c``)."""
+
+from collections.abc import Iterable, Sequence
 
 from tidal.log.records._batch import Header, Record
 
@@ -29,3 +31,14 @@ def decode_records(
     /,
 ) -> list[Record]:
     """Decode a records section into ``Record`` objects, as ``_batch._decode_records_py``."""
+
+def encode_records(
+    keys: Sequence[bytes | None],
+    values: Sequence[bytes | None],
+    timestamps: Sequence[int],
+    headers: Sequence[Iterable[Header]] | None,
+    base_timestamp: int,
+    offset_deltas: Sequence[int] | None,
+    /,
+) -> bytes:
+    """Encode a records section from parallel lists, as ``_batch._encode_records_py``."""
