@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from tidal.log.client._errors import KafkaTimeoutError
 from tidal.log.client._types import TopicPartition
 from tidal.log.client.producer._batch import ProducerBatch, RecordFuture
-from tidal.log.records import SimpleRecord
+from tidal.log.records import Header
 
 __all__ = ["RecordAccumulator"]
 
@@ -87,7 +87,15 @@ class RecordAccumulator:
     # -- batches -----------------------------------------------------------------
 
     def append(
-        self, tp: TopicPartition, record: SimpleRecord, size: int, *, abort_on_new_batch: bool
+        self,
+        tp: TopicPartition,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: tuple[Header, ...],
+        size: int,
+        *,
+        abort_on_new_batch: bool,
     ) -> RecordFuture | None:
         """Add a record whose ``size`` was reserved to the open batch of
         ``tp`` or a new one; with ``abort_on_new_batch`` return ``None``
@@ -99,7 +107,7 @@ class RecordAccumulator:
             last = dq[-1]
             if last.attempts == 0 and last.size + size <= self.batch_size:
                 last.memory += size
-                return last.append(record, size)
+                return last.append(key, value, timestamp, headers, size)
         if abort_on_new_batch:
             return None
         batch = ProducerBatch(tp, time.monotonic())
@@ -107,7 +115,7 @@ class RecordAccumulator:
         self.incomplete.add(batch)
         batch.done.add_done_callback(lambda _f: self._completed(batch))
         dq.append(batch)
-        return batch.append(record, size)
+        return batch.append(key, value, timestamp, headers, size)
 
     def _completed(self, batch: ProducerBatch) -> None:
         self.incomplete.discard(batch)

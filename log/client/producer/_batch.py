@@ -1,10 +1,12 @@
 """A producer batch and the futures of the records in it.
 
-Records are appended as :class:`SimpleRecord` and encoded once, the whole
-batch in one call, when the sender drains it; a retry resends the same bytes
-(same producer id, epoch and sequence) so the broker can drop a duplicate.
-Each record's :class:`RecordFuture` waits on its batch's single future and
-derives its offset from the batch's base offset, as Java's
+A record is appended as four list items (key, value, timestamp, headers), no
+object of its own, and the batch is encoded once, in one call
+(:func:`~tidal.log.records.encode_batch_columns`, compiled when the record
+speedups are built), when the sender drains it; a retry resends the same
+bytes (same producer id, epoch and sequence) so the broker can drop a
+duplicate. Each record's :class:`RecordFuture` waits on its batch's single
+future and derives its offset from the batch's base offset, as Java's
 ``FutureRecordMetadata`` does; no per-record future is created.
 """
 
@@ -22,8 +24,7 @@ from tidal.log.records import (
     NO_SEQUENCE,
     Compression,
     Header,
-    SimpleRecord,
-    encode_batch,
+    encode_batch_columns,
 )
 
 __all__ = ["ProducerBatch", "RecordFuture", "RecordMetadata", "record_size"]
@@ -61,20 +62,27 @@ class ProducerBatch:
         "created",
         "done",
         "encoded",
+        "headers",
+        "keys",
         "log_append_time",
         "memory",
         "producer_epoch",
         "producer_id",
-        "records",
         "retry_at",
         "sequence",
         "size",
+        "timestamps",
         "tp",
+        "values",
     )
 
     def __init__(self, tp: TopicPartition, created: float) -> None:
         self.tp = tp
-        self.records: list[SimpleRecord] = []
+        # one item per record in each, in offset order
+        self.keys: list[bytes | None] = []
+        self.values: list[bytes | None] = []
+        self.timestamps: list[int] = []
+        self.headers: list[tuple[Header, ...]] = []
         self.size = BATCH_OVERHEAD
         self.memory = 0
         self.created = created
@@ -89,18 +97,38 @@ class ProducerBatch:
         self.retry_at = 0.0
 
     def __repr__(self) -> str:
-        return f"<ProducerBatch {self.tp.topic}-{self.tp.partition} n={len(self.records)}>"
+        return f"<ProducerBatch {self.tp.topic}-{self.tp.partition} n={len(self.timestamps)}>"
 
-    def append(self, record: SimpleRecord, size: int) -> RecordFuture:
-        self.records.append(record)
+    @property
+    def record_count(self) -> int:
+        """How many records the batch holds."""
+        return len(self.timestamps)
+
+    def append(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: tuple[Header, ...],
+        size: int,
+    ) -> RecordFuture:
+        """Add a record whose encoded size is at most ``size``."""
+        timestamps = self.timestamps
+        timestamps.append(timestamp)
+        self.keys.append(key)
+        self.values.append(value)
+        self.headers.append(headers)
         self.size += size
-        return RecordFuture(self, len(self.records) - 1, record.timestamp)
+        return RecordFuture(self, len(timestamps) - 1)
 
     def encode(self, compression: Compression) -> bytes:
         """The batch's bytes, encoded on first use and kept for retries."""
         if self.encoded is None:
-            self.encoded = encode_batch(
-                self.records,
+            self.encoded = encode_batch_columns(
+                self.keys,
+                self.values,
+                self.timestamps,
+                self.headers,
                 compression=compression,
                 producer_id=self.producer_id,
                 producer_epoch=self.producer_epoch,
@@ -132,12 +160,11 @@ class ProducerBatch:
 class RecordFuture:
     """The awaitable result of ``Producer.send``: a :class:`RecordMetadata`."""
 
-    __slots__ = ("_batch", "_index", "_timestamp")
+    __slots__ = ("_batch", "_index")
 
-    def __init__(self, batch: ProducerBatch, index: int, timestamp: int) -> None:
+    def __init__(self, batch: ProducerBatch, index: int) -> None:
         self._batch = batch
         self._index = index
-        self._timestamp = timestamp
 
     def __await__(self) -> Generator[Any, None, RecordMetadata]:
         yield from self._batch.done.__await__()
@@ -159,7 +186,7 @@ class RecordFuture:
         batch = self._batch
         batch.done.result()
         offset = batch.base_offset + self._index if batch.base_offset >= 0 else -1
-        ts = batch.log_append_time if batch.log_append_time >= 0 else self._timestamp
+        ts = batch.log_append_time if batch.log_append_time >= 0 else batch.timestamps[self._index]
         return RecordMetadata(batch.tp.topic, batch.tp.partition, offset, ts)
 
     def add_done_callback(self, fn: Callable[[RecordFuture], object]) -> None:

@@ -28,7 +28,7 @@ from tidal.log.client.producer._config import ProducerConfig
 from tidal.log.client.producer._partitioner import DefaultPartitioner, RandomPartitioner
 from tidal.log.client.producer._sender import Sender
 from tidal.log.protocol.errors import UnknownTopicOrPartitionError
-from tidal.log.records import Header, SimpleRecord
+from tidal.log.records import Header
 
 __all__ = ["HeadersArg", "Producer"]
 
@@ -79,6 +79,8 @@ class Producer:
         self._key_ser = c.key_serializer
         self._value_ser = c.value_serializer
         self._max_size = min(c.max_request_size, c.buffer_memory)
+        # TopicPartition is a NamedTuple: building one costs more than a lookup
+        self._tps: dict[tuple[str, int], TopicPartition] = {}
         self._started = False
         self._closed = False
 
@@ -149,17 +151,24 @@ class Producer:
             raise ClientClosedError("the producer is closed")
         if not self._started:
             await self.start()
-        key_bytes = self._key_ser(key) if self._key_ser is not None else _to_bytes(key, "key")
-        value_bytes = (
-            self._value_ser(value) if self._value_ser is not None else _to_bytes(value, "value")
-        )
-        hdrs = _headers(headers)
+        if self._key_ser is not None:
+            key_bytes = self._key_ser(key)
+        else:
+            key_bytes = key if key is None or type(key) is bytes else _to_bytes(key, "key")
+        if self._value_ser is not None:
+            value_bytes = self._value_ser(value)
+        else:
+            value_bytes = (
+                value if value is None or type(value) is bytes else _to_bytes(value, "value")
+            )
+        hdrs = _headers(headers) if headers else ()
         size = record_size(key_bytes, value_bytes, hdrs)
         if size + 61 > self._max_size:
             raise RecordTooLargeError(
                 f"the record is {size} bytes, more than max_request_size "
                 f"({self.config.max_request_size}) or buffer_memory ({self.config.buffer_memory})"
             )
+        acc = self._acc
         started = time.monotonic()
         metadata = self._kernel.cluster.metadata
         partitions = metadata.partitions_for(topic)
@@ -175,28 +184,46 @@ class Producer:
                 f"partition {partition} of topic '{topic}' does not exist "
                 f"(it has {len(partitions)})"
             )
-        if not self._acc.try_reserve(size):
+        if not acc.try_reserve(size):
             spent = int((time.monotonic() - started) * 1000)
-            await self._acc.reserve(size, max(self.config.max_block_ms - spent, 0))
+            await acc.reserve(size, max(self.config.max_block_ms - spent, 0))
             if self.closed:
-                self._acc.release(size)
+                acc.release(size)
                 raise ClientClosedError("the producer was closed while send waited")
         ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
-        record = SimpleRecord(value_bytes, key_bytes, ts, hdrs)
         sticky = self._sticky and key_bytes is None and chosen
-        fut = self._acc.append(
-            TopicPartition(topic, partition), record, size, abort_on_new_batch=sticky
+        tp = self._tps.get((topic, partition)) or self._topic_partition(topic, partition)
+        fut = acc.append(
+            tp,
+            key_bytes,
+            value_bytes,
+            ts,
+            hdrs,
+            size,
+            abort_on_new_batch=sticky,
         )
         if fut is None:  # KIP-480: a new batch moves null keys to another partition
             partition = self._partitioner.on_new_batch(topic, partition, partitions, available)
-            fut = self._acc.append(
-                TopicPartition(topic, partition), record, size, abort_on_new_batch=False
+            fut = acc.append(
+                self._topic_partition(topic, partition),
+                key_bytes,
+                value_bytes,
+                ts,
+                hdrs,
+                size,
+                abort_on_new_batch=False,
             )
             assert fut is not None
         batch = fut.batch
-        if len(batch.records) == 1 or batch.size >= self._acc.batch_size:
+        if batch.record_count == 1 or batch.size >= acc.batch_size:
             self._sender.wakeup()  # a linger deadline to schedule, or a full batch
         return fut
+
+    def _topic_partition(self, topic: str, partition: int) -> TopicPartition:
+        tp = self._tps.get((topic, partition))
+        if tp is None:
+            tp = self._tps[topic, partition] = TopicPartition(topic, partition)
+        return tp
 
     async def send_and_wait(
         self, topic: str, value: Any = None, key: Any = None, **kwargs: Any

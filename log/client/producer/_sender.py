@@ -178,7 +178,7 @@ class Sender:
                 break
             self.acc.batches[tp].popleft()
             if idem is not None and not batch.has_sequence:
-                seq = idem.next_sequence(tp, len(batch.records))
+                seq = idem.next_sequence(tp, batch.record_count)
                 batch.set_producer(idem.producer_id, idem.producer_epoch, seq)
             size += batch.size
             out.append(batch)
@@ -199,7 +199,7 @@ class Sender:
         tp = batch.tp
         age = int((now - batch.created) * 1000)
         return KafkaTimeoutError(
-            f"expiring {len(batch.records)} record(s) for {tp.topic}-{tp.partition}: "
+            f"expiring {batch.record_count} record(s) for {tp.topic}-{tp.partition}: "
             f"{age} ms has passed since batch creation (delivery_timeout_ms)"
         )
 
