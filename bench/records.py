@@ -1,4 +1,4 @@
-"""Records benchmark: the compiled record walk and decoder next to the Python ones.
+"""Records benchmark: the compiled record walk, decoder and encoder next to the Python ones.
 
 One process, one run, the same batches for both::
 
@@ -10,6 +10,8 @@ For ~1 MiB uncompressed batches of 100-byte and of 1 KiB values (the batches of
 - ``validate_batch(..., from_producer=True)``: what every append runs (header,
   CRC-32C and the walk over every record);
 - ``decode_batch``: what consumers and the cleaner run (every record built);
+- ``encode_batch_columns``: what the producer runs on each batch it sends
+  (the same records from parallel lists, with producer id and sequence);
 
 once through ``tidal.log.records._speedups`` (C) and once through the
 pure-Python fallback, and prints MB/s, records/s and the ratio C / Python.
@@ -33,7 +35,13 @@ from rich.table import Table
 from storage import Batch, make_batch
 
 import tidal
-from tidal.log.records import SPEEDUPS, _batch, decode_batch, validate_batch
+from tidal.log.records import (
+    SPEEDUPS,
+    _batch,
+    decode_batch,
+    encode_batch_columns,
+    validate_batch,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD_SIZES = (100, 1024)
@@ -118,21 +126,39 @@ def best_time(call: Callable[[], object], seconds: float) -> Timing:
     return Timing(best, calls)
 
 
+def encoder(batch: Batch) -> Callable[[], bytes]:
+    """The batch's records re-encoded from parallel lists, as the producer does."""
+    records = decode_batch(batch.data).records
+    keys = [r.key for r in records]
+    values = [r.value for r in records]
+    timestamps = [r.timestamp for r in records]
+    headers = [r.headers for r in records]
+    return lambda: encode_batch_columns(
+        keys, values, timestamps, headers, producer_id=1, producer_epoch=0, base_sequence=0
+    )
+
+
 def operations(batch: Batch) -> dict[str, Callable[[], object]]:
     data = batch.data
     return {
         "validate_batch": lambda: validate_batch(data, max_size=2 * MIB, from_producer=True),
         "decode_batch": lambda: decode_batch(data),
+        "encode_batch_columns": encoder(batch),
     }
 
 
 def check_same(batch: Batch) -> None:
-    """Both implementations give the same records (a benchmark of a wrong answer is void)."""
+    """Both implementations give the same records and the same bytes (a
+    benchmark of a wrong answer is void)."""
+    encode = encoder(batch)
     with implementation(False):
         expected = decode_batch(batch.data).records
+        expected_bytes = encode()
     with implementation(True):
         if decode_batch(batch.data).records != expected:
             raise RuntimeError("the C and Python decoders disagree")
+        if encode() != expected_bytes:
+            raise RuntimeError("the C and Python encoders disagree")
 
 
 def run(console: Console, seconds: float) -> list[Row]:
