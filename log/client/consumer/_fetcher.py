@@ -8,6 +8,10 @@ the application works through the current ones. Buffered fetches remember
 the partition's seek epoch and are dropped when the application seeks or
 the partition is revoked.
 
+A response is only scanned (batch headers: where the next fetch starts) when
+it arrives, so the next Fetch goes out at once; its records are decoded when
+the application polls them, while the broker prepares the next response.
+
 Errors per partition: OFFSET_OUT_OF_RANGE asks for a reset (``none``:
 raised to the application); leader and topic errors refresh metadata and
 retry; anything else is raised from the next ``fetch_records`` call.
@@ -27,11 +31,7 @@ from tidal.log.client._errors import KafkaConnectionError, KafkaTimeoutError
 from tidal.log.client._kernel import Kernel
 from tidal.log.client._types import TopicPartition
 from tidal.log.client.consumer._config import ConsumerConfig
-from tidal.log.client.consumer._records import (
-    Deserializer,
-    PartitionRecords,
-    parse_partition_records,
-)
+from tidal.log.client.consumer._records import Deserializer, parse_partition_records
 from tidal.log.client.consumer._structs import ConsumerRecord, OffsetResetStrategy
 from tidal.log.client.consumer._subscription import SubscriptionState
 from tidal.log.protocol.errors import (
@@ -41,6 +41,7 @@ from tidal.log.protocol.errors import (
 )
 from tidal.log.protocol.messages import FetchRequest
 from tidal.log.protocol.messages.fetch import FetchPartition, FetchTopic
+from tidal.log.records import RecordTooLargeError, iter_batches
 
 __all__ = ["Fetcher"]
 
@@ -51,9 +52,31 @@ _REFRESH_CODES = frozenset({3, 5, 6, 9, 74, 75, 100})  # unknown topic, leader m
 
 @dataclass(slots=True)
 class _Buffered:
-    records: PartitionRecords
+    """One partition's part of a Fetch response, decoded on first hand-out."""
+
+    tp: TopicPartition
+    raw: Any
+    fetch_offset: int
+    next_offset: int
     epoch: int
+    aborted: list[tuple[int, int]]
+    records: list[ConsumerRecord] | None = None
     cursor: int = 0
+
+
+def _next_offset(tp: TopicPartition, raw: Any, offset: int) -> int:
+    """Where the fetch after ``raw`` starts: past its last whole batch."""
+    next_offset = offset
+    scanned = False
+    for header in iter_batches(raw):
+        scanned = True
+        next_offset = max(next_offset, header.next_offset)
+    if not scanned:
+        raise RecordTooLargeError(
+            f"{tp.topic}-{tp.partition} at offset {offset}: the first batch is larger "
+            f"than the {len(raw)} bytes fetched; raise max_partition_fetch_bytes"
+        )
+    return next_offset
 
 
 class Fetcher:
@@ -114,13 +137,24 @@ class Fetcher:
                 if (
                     state is None
                     or state.epoch != item.epoch
-                    or state.position != item.records.fetch_offset
+                    or state.position != item.fetch_offset
                 ):
                     queue.popleft()  # revoked, seeked or reset since it was fetched
                     continue
                 if state.paused:
                     break
-                records = item.records.records
+                records = item.records
+                if records is None:
+                    try:
+                        records = item.records = self._decode(item)
+                    except Exception:
+                        if out:
+                            return out  # these first; the error comes with the next call
+                        del self._buffer[tp]  # fetched again from the position
+                        if not self._buffer:
+                            self.has_data.clear()
+                        self._wake.set()
+                        raise
                 chunk = records[item.cursor : item.cursor + left]
                 item.cursor += len(chunk)
                 left -= len(chunk)
@@ -128,16 +162,32 @@ class Fetcher:
                     out.setdefault(tp, []).extend(chunk)
                 if item.cursor >= len(records):
                     queue.popleft()
-                    state.position = item.records.next_offset
+                    state.position = item.next_offset
                 else:
                     state.position = chunk[-1].offset + 1
-                    item.records.fetch_offset = state.position
+                    item.fetch_offset = state.position
             if not queue:
                 del self._buffer[tp]
         if not self._buffer:
             self.has_data.clear()
         self._wake.set()
         return out
+
+    def _decode(self, item: _Buffered) -> list[ConsumerRecord]:
+        """The item's records (``CorruptRecordError`` for a bad batch,
+        ``RecordDeserializationError`` when a deserializer fails)."""
+        records = parse_partition_records(
+            item.tp,
+            item.raw,
+            item.fetch_offset,
+            isolation=self._config.isolation,
+            aborted_transactions=item.aborted,
+            key_deserializer=self._key_deserializer,
+            value_deserializer=self._value_deserializer,
+            check_crcs=self._config.check_crcs,
+        ).records
+        item.raw = None
+        return records
 
     def buffered_partitions(self) -> set[TopicPartition]:
         return set(self._buffer)
@@ -178,7 +228,7 @@ class Fetcher:
             if queue is not None and len(queue) >= _PREFETCH:
                 continue
             state = self._subs.state(tp)
-            offset = queue[-1].records.next_offset if queue else state.position
+            offset = queue[-1].next_offset if queue else state.position
             assert offset is not None
             leader = metadata.leader_for(tp)
             if leader is None:
@@ -249,23 +299,16 @@ class Fetcher:
                 self._subs.update_watermarks(
                     tp, data.high_watermark, data.last_stable_offset, data.log_start_offset
                 )
-                aborted = [(a.producer_id, a.first_offset) for a in data.aborted_transactions or ()]
-                parsed = (
-                    parse_partition_records(
-                        tp,
-                        data.records,
-                        offset,
-                        isolation=self._config.isolation,
-                        aborted_transactions=aborted,
-                        key_deserializer=self._key_deserializer,
-                        value_deserializer=self._value_deserializer,
-                        check_crcs=self._config.check_crcs,
+                if not data.records:
+                    continue
+                next_offset = _next_offset(tp, data.records, offset)
+                if next_offset > offset:
+                    aborted = [
+                        (a.producer_id, a.first_offset) for a in data.aborted_transactions or ()
+                    ]
+                    self._buffer[tp].append(
+                        _Buffered(tp, data.records, offset, next_offset, epoch, aborted)
                     )
-                    if data.records
-                    else PartitionRecords(tp, offset, offset)
-                )
-                if parsed.next_offset > offset:
-                    self._buffer[tp].append(_Buffered(parsed, epoch))
                     got_any = True
         if got_any:
             self.has_data.set()
