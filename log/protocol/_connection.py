@@ -184,7 +184,9 @@ class Connection:
             return self._fail(f"frame of {size} bytes exceeds the maximum of {limit} bytes")
         if len(buf) < 4 + size:
             return self._need_data()
-        frame = bytes(buf[4 : 4 + size])
+        # One copy: slicing the bytearray first would copy the frame twice.
+        with memoryview(buf) as view:
+            frame = bytes(view[4 : 4 + size])
         del buf[: 4 + size]
         if self.role is Role.BROKER:
             return self._request_event(frame)

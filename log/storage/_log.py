@@ -65,12 +65,16 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _validate(buf: Buffer, max_size: int | None, from_producer: bool) -> list[BatchHeader]:
+def _validate(
+    buf: Buffer, max_size: int | None, from_producer: bool, require_keys: bool = False
+) -> list[BatchHeader]:
     if not len(buf):
         raise InvalidRecordError("no record batches to append")
     headers, pos = [], 0
     while pos < len(buf):
-        header = validate_batch(buf, pos, max_size=max_size, from_producer=from_producer)
+        header = validate_batch(
+            buf, pos, max_size=max_size, from_producer=from_producer, require_keys=require_keys
+        )
         headers.append(header)
         pos += header.size
     return headers
@@ -195,10 +199,13 @@ class PartitionLog(LogReads, LogMaintenance):
         Each batch is validated (size against ``max.message.bytes``, magic,
         CRC, record count; producer rules when ``from_producer``), then its
         base offset and leader epoch are rewritten in place. Any invalid batch
-        raises a ``RecordsError`` subclass and nothing is appended.
+        raises a ``RecordsError`` subclass and nothing is appended. A compacted
+        log refuses records without a key (``InvalidRecordError``), as Kafka does.
         """
         buf = bytearray(records)
-        headers = _validate(buf, self.config.max_message_bytes, from_producer)
+        headers = _validate(
+            buf, self.config.max_message_bytes, from_producer, require_keys=self.config.compact
+        )
         with self._lock:
             self._check_open()
             now = self.clock()

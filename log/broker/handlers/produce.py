@@ -87,11 +87,10 @@ def _refuse_keyless(
 ) -> PartitionProduceResponse | None:
     """Kafka's answer when a record for a compacted topic has no key, or None.
 
-    The walk checks the keys; only a refused batch is looked at again: once
+    ``PartitionLog.append`` enforces the key rule of a compacted log; this
+    runs only for a batch it refused, to answer as Kafka does: once more
     without the key rule (another fault is answered as the log would), then
-    decoded, to name each keyless record as Kafka's ``record_errors`` do.
-    A compacted topic's batch is so walked twice, here and in
-    ``PartitionLog.append``; handing the rule to the log would save one.
+    decoded, to name each keyless record in ``record_errors``.
     """
     max_size = log.config.max_message_bytes
     try:
@@ -142,10 +141,6 @@ def append_partition(
             RECORD_LIST_TOO_LARGE,
             f"record set of {len(records)} bytes exceeds segment.bytes {log.config.segment_bytes}",
         )
-    if log.config.compact:
-        refused = _refuse_keyless(log, topic, index, records)
-        if refused is not None:
-            return refused
     headers = [header]
     try:
         state = broker.producer_state(topic, index)
@@ -164,6 +159,10 @@ def append_partition(
             state.take_snapshot(log.active_segment.base_offset)
         state.on_log_append(headers, info)
     except RecordsError as exc:
+        if log.config.compact and isinstance(exc, InvalidRecordError):
+            refused = _refuse_keyless(log, topic, index, records)
+            if refused is not None:
+                return refused
         return _error(index, exc.kafka_error_code, str(exc))
     except LogClosedError:
         return _error(index, NOT_LEADER_OR_FOLLOWER, "the broker is shutting down")

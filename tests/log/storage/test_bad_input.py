@@ -156,3 +156,14 @@ def test_refused_batches_survive_reopen(log: PartitionLog, tmp_path: Path) -> No
     assert again.log_end_offset == leo
     assert again.recovery_report.truncations == []
     again.close()
+
+
+def test_compacted_log_refuses_keyless_records_and_stays_unchanged(tmp_path: Path) -> None:
+    config = LogConfig.from_properties({"cleanup.policy": "compact"})
+    log = PartitionLog(tmp_path / "compacted-0", config)
+    log.append(encode_batch([SimpleRecord(b"keyed", key=b"k")]))
+    size = log.size
+    with pytest.raises(InvalidRecordError, match="null key"):
+        log.append(encode_batch([SimpleRecord(b"a", key=b"k"), SimpleRecord(b"keyless")]))
+    assert (log.log_end_offset, log.size) == (1, size)
+    log.close()

@@ -125,7 +125,8 @@ def produce(broker: Broker) -> Callable[[str, int, int], None]:
     def append(topic: str, partition: int, count: int) -> None:
         log = broker.partition_log(topic, partition)
         assert log is not None
-        log.append(encode_batch([SimpleRecord(b"v%d" % i) for i in range(count)]))
+        records = [SimpleRecord(b"v%d" % i, key=b"k%d" % i) for i in range(count)]
+        log.append(encode_batch(records))
         log.high_watermark = log.log_end_offset
 
     return append
