@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from tidal.log.broker._context import RequestContext
 from tidal.log.broker._describe_configs import ConfigEntry, describe_broker, describe_topic
@@ -233,32 +234,56 @@ def _replace(
     return overrides
 
 
-@handles(AlterConfigsRequest)
-async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> AlterConfigsResponse:
-    """Replace each topic's config overrides; configs not named revert to defaults."""
-    resources = [(r.resource_type, r.resource_name) for r in request.resources]
-    responses = []
-    for resource in request.resources:
-        response = legacy.AlterConfigsResourceResponse(
-            resource_type=resource.resource_type, resource_name=resource.resource_name
-        )
-        responses.append(response)
+Overrides = Callable[[TopicInfo], dict[str, str | None]]
+
+
+def _alter_each(
+    ctx: RequestContext,
+    resources: Sequence[tuple[int, str, Callable[[], Overrides]]],
+    validate_only: bool,
+) -> list[TopicError | None]:
+    """Alter each ``(kind, name, overrides)`` resource; one error or None each.
+
+    ``overrides`` is called inside the error handling, so a bad config list
+    fails its own resource only. A resource named twice fails both times.
+    """
+    keys = [(kind, name) for kind, name, _ in resources]
+    errors: list[TopicError | None] = []
+    for kind, name, overrides in resources:
         try:
-            if resources.count((resource.resource_type, resource.resource_name)) > 1:
+            if keys.count((kind, name)) > 1:
                 raise TopicError(
                     InvalidRequestError.code, "Each resource must appear at most once."
                 )
-            _alter_resource(
-                ctx,
-                resource.resource_type,
-                resource.resource_name,
-                request.validate_only,
-                _replace(resource.configs),
-            )
+            _alter_resource(ctx, kind, name, validate_only, overrides())
+            errors.append(None)
         except TopicError as exc:
-            response.error_code = exc.error_code
-            response.error_message = exc.message
-    return AlterConfigsResponse(responses=responses)
+            errors.append(exc)
+    return errors
+
+
+@handles(AlterConfigsRequest)
+async def alter_configs(ctx: RequestContext, request: AlterConfigsRequest) -> AlterConfigsResponse:
+    """Replace each topic's config overrides; configs not named revert to defaults."""
+    errors = _alter_each(
+        ctx,
+        [
+            (r.resource_type, r.resource_name, partial(_replace, r.configs))
+            for r in request.resources
+        ],
+        request.validate_only,
+    )
+    return AlterConfigsResponse(
+        responses=[
+            legacy.AlterConfigsResourceResponse(
+                resource_type=r.resource_type,
+                resource_name=r.resource_name,
+                error_code=e.error_code if e else 0,
+                error_message=e.message if e else None,
+            )
+            for r, e in zip(request.resources, errors, strict=True)
+        ]
+    )
 
 
 def _list_value(current: str, key: str, op: str) -> list[str]:
@@ -314,26 +339,22 @@ async def incremental_alter_configs(
 ) -> IncrementalAlterConfigsResponse:
     """SET, DELETE (back to the default), APPEND and SUBTRACT (list configs
     such as ``cleanup.policy``) single topic configs."""
-    resources = [(r.resource_type, r.resource_name) for r in request.resources]
-    responses = []
-    for resource in request.resources:
-        response = incremental.AlterConfigsResourceResponse(
-            resource_type=resource.resource_type, resource_name=resource.resource_name
-        )
-        responses.append(response)
-        try:
-            if resources.count((resource.resource_type, resource.resource_name)) > 1:
-                raise TopicError(
-                    InvalidRequestError.code, "Each resource must appear at most once."
-                )
-            _alter_resource(
-                ctx,
-                resource.resource_type,
-                resource.resource_name,
-                request.validate_only,
-                _incremental(ctx, resource.configs),
+    errors = _alter_each(
+        ctx,
+        [
+            (r.resource_type, r.resource_name, partial(_incremental, ctx, r.configs))
+            for r in request.resources
+        ],
+        request.validate_only,
+    )
+    return IncrementalAlterConfigsResponse(
+        responses=[
+            incremental.AlterConfigsResourceResponse(
+                resource_type=r.resource_type,
+                resource_name=r.resource_name,
+                error_code=e.error_code if e else 0,
+                error_message=e.message if e else None,
             )
-        except TopicError as exc:
-            response.error_code = exc.error_code
-            response.error_message = exc.message
-    return IncrementalAlterConfigsResponse(responses=responses)
+            for r, e in zip(request.resources, errors, strict=True)
+        ]
+    )
