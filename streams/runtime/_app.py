@@ -1,0 +1,326 @@
+"""``App``: one instance of a streams application, from topology to running.
+
+Example::
+
+    from tidal.streams import App
+
+    app = App("word-count")  # no bootstrap servers: an embedded broker
+    (app.stream("lines", value_serde="str")
+        .flat_map_values(str.split)
+        .group_by(lambda key, word: word)
+        .count(name="counts")
+        .to_stream().to("word-counts"))
+    app.run()  # until Ctrl-C / SIGTERM; a final commit, then exit
+
+Run it as several processes with the same ``application_id`` and
+``bootstrap_servers`` and they share the work: each is a member of the
+consumer group ``application_id`` and runs some of the tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from tidal.log.broker import EmbeddedBroker
+from tidal.log.client.admin import AdminClient
+from tidal.streams._contract import CompiledTopologyProtocol, StreamsError
+from tidal.streams.runtime._builder import BuilderFacade
+from tidal.streams.runtime._config import AT_LEAST_ONCE, DEFAULT_STATE_DIR, AppConfig
+from tidal.streams.runtime._metrics import StreamsMetrics
+from tidal.streams.runtime._runtime import StreamsRuntime
+from tidal.streams.runtime._tasks import StoreOpener, default_store_opener
+from tidal.streams.runtime._topics import prepare_topics
+
+__all__ = ["App"]
+
+log = logging.getLogger("tidal.streams.runtime")
+
+
+class App(BuilderFacade):
+    """A streams application instance.
+
+    Settings (Kafka Streams' names in snake case):
+
+    * ``application_id``: the consumer group, the prefix of internal topics
+      and the state directory's name;
+    * ``bootstrap_servers``: a Kafka-compatible cluster; None (the default)
+      starts an embedded broker whose log lives in
+      ``<state_dir>/<application_id>/broker``;
+    * ``state_dir``: where task state lives (``./tidal-state``);
+    * ``processing_guarantee``: ``"at_least_once"`` (``"exactly_once_v2"``
+      is not supported yet);
+    * ``commit_interval_ms``: 30000, Kafka Streams' at-least-once default;
+    * ``default_key_serde`` / ``default_value_serde``: serdes (or their
+      names) for topics and stores that name none;
+    * ``deserialization_exception_handler``: ``"fail"`` or
+      ``"log_and_continue"``, with ``dead_letter_topic`` for the skipped
+      records;
+    * ``auto_offset_reset``: where a new group starts (``"earliest"``);
+    * ``client_config``, ``consumer_config``, ``producer_config``: Kafka
+      client settings passed through; ``broker_config``: the embedded
+      broker's settings;
+    * ``metrics_registry`` / ``metrics_port``: see :mod:`._metrics`.
+    """
+
+    def __init__(
+        self,
+        application_id: str,
+        bootstrap_servers: str | None = None,
+        *,
+        state_dir: str | Path = DEFAULT_STATE_DIR,
+        processing_guarantee: str = AT_LEAST_ONCE,
+        commit_interval_ms: int = 30_000,
+        default_key_serde: Any = None,
+        default_value_serde: Any = None,
+        deserialization_exception_handler: str = "fail",
+        dead_letter_topic: str | None = None,
+        auto_offset_reset: str = "earliest",
+        client_config: Mapping[str, object] | None = None,
+        consumer_config: Mapping[str, object] | None = None,
+        producer_config: Mapping[str, object] | None = None,
+        broker_config: Mapping[str, object] | None = None,
+        metrics_registry: CollectorRegistry | None = None,
+        metrics_port: int | None = None,
+        topology: CompiledTopologyProtocol | None = None,
+        store_opener: StoreOpener = default_store_opener,
+    ) -> None:
+        self.config = AppConfig(
+            application_id=application_id,
+            bootstrap_servers=bootstrap_servers,
+            state_dir=Path(state_dir),
+            processing_guarantee=processing_guarantee,
+            commit_interval_ms=commit_interval_ms,
+            deserialization_exception_handler=deserialization_exception_handler,
+            dead_letter_topic=dead_letter_topic,
+            auto_offset_reset=auto_offset_reset,
+            client_config=dict(client_config or {}),
+            consumer_config=dict(consumer_config or {}),
+            producer_config=dict(producer_config or {}),
+            broker_config=dict(broker_config or {}),
+        )
+        super().__init__(application_id, default_key_serde, default_value_serde, topology)
+        self.metrics = StreamsMetrics(application_id, metrics_registry)
+        self._metrics_port = metrics_port
+        self._store_opener = store_opener
+        self._broker: EmbeddedBroker | None = None
+        self._runtime: StreamsRuntime | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stop_requested = threading.Event()
+        self._bootstrap: str | None = bootstrap_servers
+        #: ``created``, ``running``, ``stopped`` or ``failed``.
+        self.state = "created"
+
+    @property
+    def application_id(self) -> str:
+        return self.config.application_id
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The cluster address (the embedded broker's once it is started)."""
+        if self._bootstrap is None:
+            raise StreamsError("the embedded broker is not started yet: await app.start() first")
+        return self._bootstrap
+
+    # -- starting and stopping -----------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the broker (if embedded), create topics, join the group.
+
+        Processing then goes on in the background until :meth:`close`;
+        :meth:`run_async` does start, wait and close in one call.
+        """
+        if self.state != "created":
+            raise StreamsError(f"the app is {self.state}; an App starts once")
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._stop_requested.is_set():
+            self._stop.set()
+        topology = self.topology()
+        try:
+            if self.config.bootstrap_servers is None:
+                self.config.broker_dir.mkdir(parents=True, exist_ok=True)
+                self._broker = EmbeddedBroker(self.config.broker_dir, self.config.broker_config)
+                await self._broker.start()
+                self._bootstrap = self._broker.bootstrap_servers
+            settings = self.client_settings()
+            async with AdminClient(settings) as admin:
+                dlq = [self.config.dead_letter_topic] if self.config.dead_letter_topic else []
+                await prepare_topics(
+                    admin, topology, create_sources=self._broker is not None, extra=dlq
+                )
+            self._runtime = StreamsRuntime(
+                self.config, topology, settings, self.metrics, self._store_opener
+            )
+            await self._runtime.start()
+            if self._metrics_port is not None:
+                self.metrics.serve(self._metrics_port)
+        except BaseException:
+            self.state = "failed"
+            await self._shutdown(failed=True)
+            raise
+        self.state = "running"
+
+    def client_settings(self) -> dict[str, object]:
+        """Settings shared by the app's clients: the cluster and ``client_config``."""
+        return {
+            "bootstrap_servers": self.bootstrap_servers,
+            "client_id": self.config.application_id,
+            **self.config.client_config,
+        }
+
+    def stop(self) -> None:
+        """Ask the app to stop (safe from signal handlers and other threads).
+
+        The run loop then makes a final commit and closes cleanly.
+        """
+        self._stop_requested.set()
+        loop, event = self._loop, self._stop
+        if loop is None or event is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            event.set()
+        else:
+            loop.call_soon_threadsafe(event.set)
+
+    async def wait(
+        self, *, timeout: float | None = None, stop_when_idle_ms: int | None = None
+    ) -> None:
+        """Process until :meth:`stop`, ``timeout`` seconds, or (with
+        ``stop_when_idle_ms``) until every input is read to its end and
+        nothing arrived for that long. Raises what stopped the app."""
+        runtime, stop = self._running()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        poll_ms = min(100, self.config.commit_interval_ms)
+        next_commit = time.monotonic() + self.config.commit_interval_ms / 1000
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    break
+                if (
+                    stop_when_idle_ms is not None
+                    and now - runtime.last_activity >= stop_when_idle_ms / 1000
+                    and runtime.caught_up()
+                ):
+                    break
+                await runtime.run_once(poll_ms)
+                if time.monotonic() >= next_commit:
+                    async with runtime.lock:
+                        await runtime.commit()
+                    next_commit = time.monotonic() + self.config.commit_interval_ms / 1000
+        except BaseException as e:
+            if not isinstance(e, asyncio.CancelledError):
+                runtime.fail()
+                self.state = "failed"
+                log.error("the app stops: %s", e)
+            raise
+
+    async def close(self) -> None:
+        """Final commit (unless the app failed), leave the group, stop the broker."""
+        if self.state in ("stopped", "created"):
+            return
+        await self._shutdown(failed=self.state == "failed")
+        if self.state != "failed":
+            self.state = "stopped"
+
+    async def _shutdown(self, *, failed: bool) -> None:
+        runtime, self._runtime = self._runtime, None
+        try:
+            if runtime is not None:
+                if failed:
+                    runtime.fail()
+                await runtime.close()
+        finally:
+            if self._broker is not None:
+                await self._broker.stop()
+                self._broker = None
+
+    async def run_async(
+        self, *, timeout: float | None = None, stop_when_idle_ms: int | None = None
+    ) -> None:
+        """Start, process (see :meth:`wait`), then close after a final commit."""
+        await self.start()
+        try:
+            await self.wait(timeout=timeout, stop_when_idle_ms=stop_when_idle_ms)
+        finally:
+            await asyncio.shield(self.close())
+
+    def run(
+        self,
+        *,
+        timeout: float | None = None,
+        stop_when_idle_ms: int | None = None,
+        handle_signals: bool = True,
+    ) -> None:
+        """Run until stopped, blocking (a fresh event loop).
+
+        SIGINT (Ctrl-C) and SIGTERM stop the app after a final commit when
+        ``handle_signals`` is true and this is the main thread.
+        """
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            installed = []
+            if handle_signals and threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    with contextlib.suppress(NotImplementedError, RuntimeError):
+                        loop.add_signal_handler(sig, self.stop)
+                        installed.append(sig)
+            try:
+                await self.run_async(timeout=timeout, stop_when_idle_ms=stop_when_idle_ms)
+            finally:
+                for sig in installed:
+                    loop.remove_signal_handler(sig)
+
+        asyncio.run(main())
+
+    def _running(self) -> tuple[StreamsRuntime, asyncio.Event]:
+        if self._runtime is None or self._stop is None:
+            raise StreamsError("the app is not running: await app.start() first")
+        return self._runtime, self._stop
+
+    async def __aenter__(self) -> App:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- local queries -------------------------------------------------------------
+
+    def store(self, name: str, *, key_serde: Any = None, value_serde: Any = None) -> Any:
+        """A read-only view of store ``name`` over this instance's tasks.
+
+        Keys and values are read with the given serdes (default: the app's
+        default serdes, else msgpack). Only tasks running here are seen;
+        other instances hold the rest of the keys.
+        """
+        from tidal.streams.state import ReadOnlyKeyValueStore  # noqa: PLC0415
+
+        runtime, _ = self._running()
+        if name not in runtime.tasks.store_names():
+            known = ", ".join(sorted(runtime.tasks.store_names())) or "none"
+            raise KeyError(f"no store '{name}' in the topology (its stores: {known})")
+        ks, vs = self.store_serdes(name, key_serde, value_serde)
+        return ReadOnlyKeyValueStore(lambda: runtime.tasks.store_instances(name), ks, vs)

@@ -1,0 +1,184 @@
+"""Restoration: replay each store's changelog from its stored offset to the end.
+
+A consumer of its own, by assignment and outside the group, reads the
+changelog partitions of the tasks that are restoring. The main loop calls
+:meth:`Restorer.step` between its own polls, so the group member keeps
+polling (and keeps its place in the group) however long a restore takes,
+and tasks that are ready start processing while others still restore.
+
+On a terminal the progress shows as a rich progress bar on stderr; without
+one, a log line when a restore starts and one when each task is done.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tidal.log.client.consumer import Consumer, TopicPartition
+from tidal.streams._contract import PartitionStore
+from tidal.streams.runtime._metrics import StreamsMetrics
+from tidal.streams.runtime._tasks import Task
+
+__all__ = ["Restorer"]
+
+log = logging.getLogger("tidal.streams.runtime")
+
+
+@dataclass(eq=False)
+class _Changelog:
+    task: Task
+    store: PartitionStore
+    next_offset: int
+    end: int
+
+
+class Restorer:
+    """Restores the stores of tasks handed to :meth:`add`."""
+
+    def __init__(
+        self,
+        client_settings: Mapping[str, object],
+        metrics: StreamsMetrics,
+        *,
+        progress: bool | None = None,
+    ) -> None:
+        self._consumer = Consumer(
+            dict(client_settings),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=10_000,
+        )
+        self._metrics = metrics
+        self._active: dict[TopicPartition, _Changelog] = {}
+        self._pending: dict[Task, set[TopicPartition]] = {}
+        self._started: dict[Task, float] = {}
+        self._show = sys.stderr.isatty() if progress is None else progress
+        self._bar: Any = None
+        self._bar_task: Any = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether some task is restoring."""
+        return bool(self._pending)
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def close(self) -> None:
+        self._stop_bar()
+        await self._consumer.close()
+
+    async def add(self, task: Task) -> bool:
+        """Start restoring ``task``; True when there is nothing to replay."""
+        wanted = dict(task.changelogged())
+        if not wanted:
+            return True
+        tps = list(wanted.values())
+        ends = await self._consumer.end_offsets(tps)
+        begins = await self._consumer.beginning_offsets(tps)
+        todo: set[TopicPartition] = set()
+        for store, tp in wanted.items():
+            start = store.changelog_offset
+            if start is None or start < begins[tp]:
+                start = begins[tp]
+            if start > ends[tp]:
+                log.warning(
+                    "store '%s' of task %s is at changelog offset %d, past the end of %s-%d "
+                    "(%d): was the changelog deleted? Keeping the local state.",
+                    store.name,
+                    task.id,
+                    start,
+                    tp.topic,
+                    tp.partition,
+                    ends[tp],
+                )
+            if start < ends[tp]:
+                self._active[tp] = _Changelog(task, store, start, ends[tp])
+                todo.add(tp)
+        if not todo:
+            return True
+        self._pending[task] = todo
+        self._started[task] = time.monotonic()
+        total = sum(self._active[tp].end - self._active[tp].next_offset for tp in todo)
+        log.info("task %s: restoring %d changelog records", task.id, total)
+        self._reassign()
+        self._advance_bar(total=total)
+        return False
+
+    def remove(self, task: Task) -> None:
+        """Stop restoring ``task`` (it was revoked)."""
+        for tp in self._pending.pop(task, set()):
+            self._active.pop(tp, None)
+        self._started.pop(task, None)
+        self._reassign()
+
+    def _reassign(self) -> None:
+        self._consumer.assign(self._active)
+        for tp, changelog in self._active.items():
+            self._consumer.seek(tp, changelog.next_offset)
+        if not self._active:
+            self._stop_bar()
+
+    async def step(self, timeout_ms: int = 50) -> list[Task]:
+        """Replay what arrives within ``timeout_ms``; the tasks now restored."""
+        if not self._active:
+            return []
+        batch = await self._consumer.getmany(timeout_ms=timeout_ms)
+        done: list[Task] = []
+        for tp, records in batch.items():
+            changelog = self._active.get(tp)
+            if changelog is None or not records:
+                continue
+            before = changelog.next_offset
+            last = records[-1].offset + 1
+            changelog.store.restore(((r.key or b"", r.value) for r in records), last)
+            changelog.next_offset = last
+            self._metrics.restored(changelog.store.name, len(records))
+            self._advance_bar(advance=min(last, changelog.end) - before)
+        for tp, changelog in list(self._active.items()):
+            # A compacted changelog may end in a gap; the position tells.
+            if (
+                changelog.next_offset < changelog.end
+                and await self._consumer.position(tp) < changelog.end
+            ):
+                continue
+            del self._active[tp]
+            todo = self._pending[changelog.task]
+            todo.discard(tp)
+            if not todo:
+                done.append(changelog.task)
+        for task in done:
+            del self._pending[task]
+            seconds = time.monotonic() - self._started.pop(task)
+            self._metrics.restore_time(seconds)
+            log.info("task %s: restored in %.2f s", task.id, seconds)
+        if done:
+            self._reassign()
+        return done
+
+    # -- progress ------------------------------------------------------------------
+
+    def _advance_bar(self, *, total: int = 0, advance: int = 0) -> None:
+        if not self._show:
+            return
+        if self._bar is None:
+            from rich.progress import Progress  # noqa: PLC0415
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._bar_task = self._bar.add_task("restoring state", total=0)
+        if total:
+            current = self._bar.tasks[0].total or 0
+            self._bar.update(self._bar_task, total=current + total)
+        if advance:
+            self._bar.update(self._bar_task, advance=advance)
+
+    def _stop_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -1,0 +1,271 @@
+"""One application instance at work: the group member, its tasks, its commits.
+
+The loop, per turn: let restoring tasks replay some changelog; poll the
+consumer (``getmany``); run each partition's records through its task with
+plain calls; hand the outputs to the producer; fire wall-clock punctuators;
+and every ``commit_interval_ms``, :meth:`StreamsRuntime.commit`.
+
+Rebalance callbacks run on the consumer's group task, so they and the loop
+share one lock: a revocation waits for the batch in hand, commits, and
+closes the tasks that leave; an assignment opens the new tasks' stores and
+pauses their partitions until restoration is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+
+from tidal.log.client.consumer import Consumer, TopicPartition
+from tidal.log.client.producer import Producer, RecordFuture
+from tidal.log.protocol.errors import KafkaError
+from tidal.streams._contract import (
+    CompiledTopologyProtocol,
+    PartitionStore,
+    StreamsError,
+    TaskId,
+)
+from tidal.streams.runtime._assignor import StreamsAssignor
+from tidal.streams.runtime._config import AppConfig
+from tidal.streams.runtime._metrics import StreamsMetrics
+from tidal.streams.runtime._processing import Processor
+from tidal.streams.runtime._restore import Restorer
+from tidal.streams.runtime._tasks import (
+    OutputRecord,
+    StoreOpener,
+    Task,
+    TaskManager,
+    default_store_opener,
+)
+
+__all__ = ["StreamsRuntime"]
+
+log = logging.getLogger("tidal.streams.runtime")
+
+
+class StreamsRuntime:
+    """Consumer, producer, tasks and commits of one instance."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        topology: CompiledTopologyProtocol,
+        client_settings: Mapping[str, object],
+        metrics: StreamsMetrics,
+        open_store: StoreOpener = default_store_opener,
+        *,
+        progress: bool | None = None,
+    ) -> None:
+        self.config = config
+        self.topology = topology
+        self.metrics = metrics
+        self.outputs: list[OutputRecord] = []
+        self.tasks = TaskManager(topology, config.app_dir, self.outputs, open_store)
+        self.assignor = StreamsAssignor(
+            {s.id: s.source_topics for s in topology.subtopologies}, self._member_tasks
+        )
+        self.consumer = Consumer(
+            {**client_settings, **config.consumer_config},
+            group_id=config.application_id,
+            enable_auto_commit=False,
+            auto_offset_reset=config.auto_offset_reset,
+            partition_assignment_strategy=[self.assignor],
+            max_poll_records=config.max_poll_records,
+        )
+        self.producer = Producer({**client_settings, **config.producer_config})
+        self.restorer = Restorer(client_settings, metrics, progress=progress)
+        self.processor = Processor(config, self.tasks, self.producer, self.consumer, metrics)
+        self.lock = asyncio.Lock()
+        self.failed = False
+        self._fatal: BaseException | None = None
+        self._new_tasks: list[Task] = []
+        self.last_activity = time.monotonic()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect the clients and join the group."""
+        await self.producer.start()
+        await self.restorer.start()
+        await self.consumer.start()
+        topics = sorted({t for s in self.topology.subtopologies for t in s.source_topics})
+        self.consumer.subscribe(topics, listener=self)
+
+    async def close(self) -> None:
+        """Final commit (unless failed), leave the group, close everything."""
+        try:
+            if not self.failed:
+                async with self.lock:
+                    await self.commit()
+        finally:
+            try:
+                await self.consumer.close()  # revokes: closes the tasks
+            finally:
+                for task in list(self.tasks.tasks.values()):
+                    self.tasks.close(task, rollback=self.failed)
+                await self.restorer.close()
+                await self.producer.close()
+
+    def fail(self) -> None:
+        """Give up: nothing of the current interval is committed from now on."""
+        self.failed = True
+        for task in self.tasks.tasks.values():
+            for store in task.stores.values():
+                store.rollback()
+
+    # -- the loop ------------------------------------------------------------------
+
+    async def run_once(self, poll_ms: int) -> int:
+        """One turn of the loop; the number of records processed."""
+        if self._fatal is not None:
+            raise self._fatal
+        await self._restore_step()
+        timeout = 0 if self.restorer.busy else poll_ms
+        batch = await self.consumer.getmany(timeout_ms=timeout)
+        async with self.lock:
+            count = self.processor.process(batch)
+            await self.processor.send_outputs()
+            self.processor.punctuate()
+            await self.processor.send_outputs()
+        if count:
+            self.metrics.processed(count)
+            self.last_activity = time.monotonic()
+        return count
+
+    async def _restore_step(self) -> None:
+        async with self.lock:
+            new, self._new_tasks = self._new_tasks, []
+            for task in new:
+                if task.id in self.tasks.tasks and await self.restorer.add(task):
+                    self._activate(task)
+            if self.restorer.busy:
+                for task in await self.restorer.step():
+                    self._activate(task)
+            restoring = sum(1 for t in self.tasks.tasks.values() if t.restoring)
+            self.metrics.tasks(len(self.tasks.tasks) - restoring, restoring)
+
+    def _activate(self, task: Task) -> None:
+        self.tasks.start(task)
+        self.consumer.resume(*task.partitions)
+        self.last_activity = time.monotonic()
+        log.info("task %s: processing", task.id)
+
+    def caught_up(self) -> bool:
+        """Tasks assigned, restored, and every input read to its end."""
+        assignment = self.consumer.assignment()
+        if not assignment or self.restorer.busy or self._new_tasks:
+            return False
+        return all(self.consumer.lag(tp) == 0 for tp in assignment)
+
+    # -- committing ----------------------------------------------------------------
+
+    async def commit(self) -> None:
+        """Commit every task's progress, in DESIGN §8's order:
+
+        1. produce each store's buffered writes (``store.pending()``) to its
+           changelog topic, partition = the task's partition;
+        2. flush the producer: the outputs and the changelog records are all
+           acknowledged, and the acks give each changelog's next offset;
+        3. commit the consumed offsets (the next offset to read of each
+           input partition) to the group;
+        4. ``store.commit(next changelog offset)``: the buffered writes and the
+           changelog offset reach the store together, atomically.
+
+        A crash before 3 replays the interval from the last committed
+        offsets (at-least-once); a crash between 3 and 4 leaves stores behind
+        their changelog, and restoration replays the difference.
+        """
+        if self.failed:
+            return
+        started = time.monotonic()
+        await self.processor.send_outputs()
+        active = [t for t in self.tasks.tasks.values() if not t.restoring]
+        last_sent: dict[int, RecordFuture] = {}
+        for task in active:  # 1.
+            for store, tp in task.changelogged():
+                fut = None
+                for key, value in store.pending():
+                    fut = await self.producer.send(tp.topic, value, key, partition=tp.partition)
+                if fut is not None:
+                    last_sent[id(store)] = fut
+        await self.producer.flush()  # 2.
+        self.processor.raise_delivery_errors()
+        offsets = {tp: offset for task in active for tp, offset in task.consumed.items()}
+        if offsets:  # 3.
+            try:
+                await self.consumer.commit(offsets)
+            except KafkaError as e:
+                # The group moved on (a rebalance): the interval will be read
+                # again by whoever owns the partitions now (at-least-once).
+                log.warning("committing offsets failed: %s", e)
+        for task in active:
+            task.consumed.clear()
+            self._report_lag(task)
+        for task in active:  # 4.
+            for store in task.stores.values():
+                self._commit_store(store, last_sent)
+        self.metrics.committed(time.monotonic() - started)
+
+    @staticmethod
+    def _commit_store(store: PartitionStore, last_sent: dict[int, RecordFuture]) -> None:
+        fut = last_sent.get(id(store))
+        if fut is not None:
+            store.commit(fut.result().offset + 1)
+        elif store.pending():
+            store.commit(store.changelog_offset)
+
+    def _report_lag(self, task: Task) -> None:
+        lags = [self.consumer.lag(tp) for tp in task.partitions]
+        self.metrics.lag(str(task.id), sum(lag for lag in lags if lag is not None))
+
+    # -- rebalance listener (called by the consumer's group task) ------------------
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._drop(revoked, lost=False)
+
+    async def on_partitions_lost(self, lost: set[TopicPartition]) -> None:
+        await self._drop(lost, lost=True)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        async with self.lock:
+            by_task: dict[TaskId, set[TopicPartition]] = {}
+            for tp in assigned:
+                by_task.setdefault(self.assignor.task_of(tp), set()).add(tp)
+            for task_id, tps in sorted(by_task.items()):
+                if task_id in self.tasks.tasks:
+                    continue
+                self.consumer.pause(*tps)
+                try:
+                    task = self.tasks.open(task_id, frozenset(tps))
+                except Exception as e:  # noqa: BLE001 - reported by the loop
+                    self._fatal = StreamsError(f"cannot open the stores of task {task_id}: {e!r}")
+                    return
+                self._new_tasks.append(task)
+            self.last_activity = time.monotonic()
+
+    async def _drop(self, partitions: set[TopicPartition], *, lost: bool) -> None:
+        async with self.lock:
+            leaving = {
+                self.tasks.by_partition[tp] for tp in partitions if tp in self.tasks.by_partition
+            }
+            if not leaving:
+                return
+            if not lost and not self.failed:
+                try:
+                    await self.commit()
+                except Exception as e:
+                    log.exception("commit before handing over tasks failed")
+                    self._fatal = e
+            for task in sorted(leaving, key=lambda t: t.id):
+                self.restorer.remove(task)
+                if task in self._new_tasks:
+                    self._new_tasks.remove(task)
+                self.tasks.close(task, rollback=lost or self.failed or self._fatal is not None)
+                self.metrics.forget_task(str(task.id))
+                log.info("task %s: %s", task.id, "lost" if lost else "handed over")
+            self.last_activity = time.monotonic()
+
+    def _member_tasks(self) -> tuple[list[TaskId], list[TaskId]]:
+        return list(self.tasks.tasks), self.tasks.local_task_ids()
