@@ -28,14 +28,21 @@ FAST_CONSUMER = {
 FAST_CLIENT = {"retry_backoff_ms": 20, "retry_backoff_max_ms": 200}
 
 
-def count_app(bootstrap: str | None, state_dir: Path, app_id: str = "wc", **kwargs: Any) -> App:
+def count_app(
+    bootstrap: str | None,
+    state_dir: Path,
+    app_id: str = "wc",
+    *,
+    fail_on: bytes | None = b"boom",
+    **kwargs: Any,
+) -> App:
     """An App running :class:`CountTopology` with quick settings."""
     kwargs.setdefault("commit_interval_ms", 200)
     return App(
         app_id,
         bootstrap,
         state_dir=state_dir,
-        topology=CountTopology(app_id),
+        topology=CountTopology(app_id, fail_on),
         store_opener=open_file_store,
         client_config=FAST_CLIENT,
         consumer_config=FAST_CONSUMER,

@@ -120,6 +120,7 @@ def open_file_store(spec: StoreSpec, task_dir: Path) -> PartitionStore:
 class CountTask:
     task_id: TaskId
     context: TaskContext
+    fail_on: bytes | None = b"boom"
     stream_time: int = -1
     processed: list[int] = field(default_factory=list)
 
@@ -135,7 +136,7 @@ class CountTask:
     ) -> None:
         if value == b"bad":
             raise DeserializationError(topic, partition, offset, ValueError("not a word"))
-        if value == b"boom":
+        if value == self.fail_on:
             raise ProcessingError(topic, partition, offset, RuntimeError("boom"))
         self.stream_time = max(self.stream_time, timestamp)
         store = self.context.store(STORE)
@@ -154,6 +155,7 @@ class CountTask:
 @dataclass
 class CountSubTopology:
     application_id: str
+    fail_on: bytes | None = b"boom"
     id: int = 0
 
     @property
@@ -165,16 +167,18 @@ class CountSubTopology:
         return [StoreSpec(STORE, f"{self.application_id}-{STORE}-changelog", "memory")]
 
     def create_task(self, partition: int, context: TaskContext) -> StreamTask:
-        return CountTask(TaskId(self.id, partition), context)
+        return CountTask(TaskId(self.id, partition), context, self.fail_on)
 
 
 @dataclass
 class CountTopology:
     application_id: str
+    #: The value whose processing raises (None: nothing raises).
+    fail_on: bytes | None = b"boom"
 
     @property
     def subtopologies(self) -> Sequence[SubTopologyProtocol]:
-        return [CountSubTopology(self.application_id)]
+        return [CountSubTopology(self.application_id, self.fail_on)]
 
     def internal_topics(self, partitions_of: Callable[[str], int]) -> list[InternalTopic]:
         return [
