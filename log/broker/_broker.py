@@ -6,8 +6,9 @@ network server (``_server.py``) feeds it requests; it does no socket I/O.
 Start-up and shut-down order::
 
     start: logs (recovery) -> topics -> producer ids -> group coordinator load
-    stop:  group coordinator -> producer snapshots -> logs (flush, checkpoints,
-           clean-shutdown marker)
+           -> transaction coordinator load (finishes prepared transactions)
+    stop:  transaction coordinator -> group coordinator -> producer snapshots
+           -> logs (flush, checkpoints, clean-shutdown marker)
 """
 
 from __future__ import annotations
@@ -25,8 +26,16 @@ from tidal.log.broker.group import (
     GroupCoordinator,
     GroupCoordinatorConfig,
     LogOffsetsStorage,
+    offsets_topic_config,
 )
 from tidal.log.broker.producer import ProducerIdManager, ProducerStateManager
+from tidal.log.broker.txn import (
+    TRANSACTION_STATE_TOPIC,
+    TransactionConfig,
+    TransactionCoordinator,
+    last_stable_offset,
+    write_markers,
+)
 from tidal.log.storage import LogManager, LogManagerConfig, PartitionLog
 
 __all__ = ["LEADER_EPOCH", "AppendWaiters", "Broker"]
@@ -126,6 +135,20 @@ class Broker:
             GroupCoordinatorConfig.from_properties(group_props),
             partition_exists=self.partition_exists,
         )
+        txn_config = TransactionConfig.from_properties(config.explicit())
+        self.txn = TransactionCoordinator(
+            LogOffsetsStorage(
+                self.logs,
+                offsets_topic_config(txn_config.segment_bytes),
+                topic=TRANSACTION_STATE_TOPIC,
+            ),
+            txn_config,
+            generate_producer_id=self.producer_ids.generate_producer_id,
+            write_markers=lambda pid, epoch, commit, parts: write_markers(
+                self, pid, epoch, commit, parts
+            ),
+            partition_exists=self.partition_exists,
+        )
         #: Fetch long polls wait here for Produce to append
         self.appends = AppendWaiters()
         #: Fetch ranges this large are written with sendfile (None: never)
@@ -135,6 +158,7 @@ class Broker:
     async def start(self) -> None:
         """Load consumer groups and offsets; the logs were recovered at init."""
         await self.groups.start()
+        await self.txn.start()
         self._started = True
         _log.info(
             "broker %d started over %s (cluster %s, %d topics)",
@@ -143,6 +167,7 @@ class Broker:
 
     async def stop(self) -> None:
         """Shut down cleanly: everything flushed, the clean-shutdown marker written."""
+        await self.txn.close()
         self.groups.close()
         for (topic, partition), state in self._producer_states.items():
             log = self.logs.get_log(topic, partition)
@@ -168,10 +193,12 @@ class Broker:
 
     def internal_topics(self) -> dict[str, int]:
         """Internal topics that exist on disk, with their partition counts."""
-        count = self.groups.config.offsets_topic_num_partitions
-        if any(topic == OFFSETS_TOPIC for topic, _ in self.logs.logs()):
-            return {OFFSETS_TOPIC: count}
-        return {}
+        on_disk = {topic for topic, _ in self.logs.logs()}
+        counts = {
+            OFFSETS_TOPIC: self.groups.config.offsets_topic_num_partitions,
+            TRANSACTION_STATE_TOPIC: self.txn.config.num_partitions,
+        }
+        return {topic: count for topic, count in counts.items() if topic in on_disk}
 
     def producer_state(self, topic: str, partition: int) -> ProducerStateManager:
         """The idempotent-producer state of a partition, loaded on first use."""
@@ -186,6 +213,10 @@ class Broker:
             )
             self._producer_states[key] = state
         return state
+
+    def last_stable_offset(self, topic: str, partition: int, log: PartitionLog) -> int:
+        """The partition's last stable offset (the high watermark without open transactions)."""
+        return last_stable_offset(log, self.producer_state(topic, partition))
 
     def forget_producer_state(self, topic: str) -> None:
         """Drop cached producer state of a deleted topic."""

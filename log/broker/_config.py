@@ -161,7 +161,28 @@ BROKER_CONFIG_DEFS: dict[str, ConfigDef] = {
         _d("offsets.retention.minutes", "int", 10080, "Keep offsets of empty groups.", low=1),
         _d("offsets.retention.check.interval.ms", "long", 600000, "Offset expiry period.", low=1),
         _d("transaction.state.log.num.partitions", "int", 50, "Partitions of txn state.", low=1),
+        _d(
+            "transaction.state.log.segment.bytes",
+            "int",
+            104857600,
+            "Segment size of the transaction state topic.",
+            low=14,
+        ),
         _d("transaction.max.timeout.ms", "int", 900000, "Largest transaction timeout.", low=1),
+        _d(
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+            "int",
+            10000,
+            "How often timed-out transactions are aborted.",
+            low=1,
+        ),
+        _d(
+            "transaction.remove.expired.transaction.cleanup.interval.ms",
+            "int",
+            3600000,
+            "How often expired transactional ids are removed.",
+            low=1,
+        ),
         _d(
             "transactional.id.expiration.ms",
             "int",

@@ -51,18 +51,27 @@ from tidal.log.storage._results import (
     TimestampAndOffset,
 )
 from tidal.log.storage._segment import LogSegment
+from tidal.log.storage._txn_index import (
+    TXN_INDEX_SUFFIX,
+    AbortedTxn,
+    CorruptTxnIndexError,
+    TransactionIndex,
+)
 
 __all__ = [
     "CLEAN_SHUTDOWN_FILE",
     "EARLIEST_TIMESTAMP",
     "LATEST_TIMESTAMP",
     "LONG_MAX",
+    "TXN_INDEX_SUFFIX",
+    "AbortedTxn",
     "MAX_TIMESTAMP",
     "CleanerStats",
     "ConfigError",
     "CorruptCheckpointError",
     "CorruptIndexError",
     "CorruptSegmentError",
+    "CorruptTxnIndexError",
     "FileHandleCache",
     "FileRange",
     "InvalidTopicError",
@@ -81,6 +90,7 @@ __all__ = [
     "StorageError",
     "TimeIndex",
     "TimestampAndOffset",
+    "TransactionIndex",
     "compact_segments",
     "parse_config_value",
     "validate_topic_name",

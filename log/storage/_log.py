@@ -52,6 +52,7 @@ from tidal.log.storage._recovery import load_segments
 from tidal.log.storage._results import LogAppendInfo
 from tidal.log.storage._retention import delete_old_segments
 from tidal.log.storage._segment import LogSegment
+from tidal.log.storage._txn_index import TransactionIndex
 
 __all__ = ["PartitionLog", "wall_clock_ms"]
 
@@ -121,6 +122,10 @@ class PartitionLog(LogReads, LogMaintenance):
         self._high_watermark = min(max(hwm, self._log_start_offset), leo)
         self.leader_epoch_cache = LeaderEpochCache(self.directory)
         self.leader_epoch_cache.truncate_from_end(leo)
+        #: aborted transactions (``.txnindex`` files), written by the broker
+        self.txn_index = TransactionIndex(self.directory)
+        self.txn_index.truncate_to(leo)
+        self.txn_index.delete_before(self._segments[0].base_offset)
         self._unflushed_messages = 0
         self._last_flush_ms = clock()
         self._rolled_flush_offset: int | None = None

@@ -30,6 +30,7 @@ from tidal.log.storage._epoch import LeaderEpochCache
 from tidal.log.storage._errors import OffsetOutOfRangeError
 from tidal.log.storage._handles import FileHandleCache
 from tidal.log.storage._segment import LogSegment
+from tidal.log.storage._txn_index import TransactionIndex
 
 __all__ = ["LogMaintenance"]
 
@@ -46,6 +47,7 @@ class LogMaintenance:
     handles: FileHandleCache
     clock: Callable[[], int]
     leader_epoch_cache: LeaderEpochCache
+    txn_index: TransactionIndex
     _lock: threading.RLock
     _segments: list[LogSegment]
     _bases: list[int]
@@ -124,6 +126,8 @@ class LogMaintenance:
         self._recovery_point = min(self._recovery_point, leo)
         self._log_start_offset = min(self._log_start_offset, leo)
         self.leader_epoch_cache.truncate_from_end(leo)
+        self.txn_index.truncate_to(leo)
+        self.txn_index.delete_before(self._segments[0].base_offset)
 
     def delete_segments(
         self, doomed: list[LogSegment], reason: str, *, immediately: bool = False
@@ -140,6 +144,7 @@ class LogMaintenance:
             self._segments = [s for s in self._segments if id(s) not in ids]
             self._bases = [s.base_offset for s in self._segments]
             self._log_start_offset = max(self._log_start_offset, self._segments[0].base_offset)
+            self.txn_index.delete_before(self._segments[0].base_offset)
             for segment in doomed:
                 _log.info("deleting segment %s (%s)", segment.log_path, reason)
                 segment.rename(".deleted")

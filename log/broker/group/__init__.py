@@ -74,6 +74,7 @@ from tidal.log.broker.group._records import (
     java_string_hash,
     partition_for,
 )
+from tidal.log.broker.group._txn_offsets import TxnOffsetCommitArgs
 from tidal.log.broker.group._storage import (
     OFFSETS_TOPIC,
     LogOffsetsStorage,
@@ -129,6 +130,7 @@ __all__ = [
     "SyncGroupResult",
     "TimerHandle",
     "TopicPartitions",
+    "TxnOffsetCommitArgs",
     "decode_group_metadata_value",
     "decode_key",
     "decode_offset_commit_value",

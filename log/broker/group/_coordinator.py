@@ -27,13 +27,14 @@ from tidal.log.broker.group._messages import (
     SyncGroupResult,
 )
 from tidal.log.broker.group._offsets import OffsetOps
+from tidal.log.broker.group._txn_offsets import TxnOffsetOps
 
 __all__ = ["GroupCoordinator"]
 
 _log = logging.getLogger("tidal.log.broker.group")
 
 
-class GroupCoordinator(JoinOps, MembershipOps, OffsetOps):
+class GroupCoordinator(JoinOps, MembershipOps, OffsetOps, TxnOffsetOps):
     """Consumer groups (classic protocol) and their committed offsets.
 
     Example::

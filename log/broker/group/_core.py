@@ -173,6 +173,7 @@ class CoordinatorCore:
 
     def _install(self, loaded: LoadedGroup) -> ClassicGroup:
         group = ClassicGroup(loaded.group_id, offsets=dict(loaded.offsets))
+        group.pending_txn_offsets = {pid: dict(o) for pid, o in loaded.pending.items()}
         metadata = loaded.metadata
         if metadata is not None:
             group.protocol_type = metadata.protocol_type or None

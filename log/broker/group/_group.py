@@ -112,6 +112,10 @@ class ClassicGroup:
     #: Members that got a JoinGroup answer but have not sent SyncGroup yet.
     pending_sync: set[str] = field(default_factory=set)
     offsets: dict[tuple[str, int], OffsetAndMetadata] = field(default_factory=dict)
+    #: Offsets committed inside open transactions, by producer id (TxnOffsetCommit).
+    pending_txn_offsets: dict[int, dict[tuple[str, int], OffsetAndMetadata]] = field(
+        default_factory=dict
+    )
     #: Topics every member's "consumer" subscription names; ``None`` if unknown.
     subscribed_topics: set[str] | None = None
     #: A member joined during the initial delay, which may then be extended.

@@ -112,9 +112,9 @@ class OffsetOps(RebalanceOps):
     async def fetch_offsets(self, args: OffsetFetchArgs) -> OffsetFetchResult:
         """Committed offsets of listed partitions (-1 when none) or of all partitions.
 
-        ``require_stable`` would answer UNSTABLE_OFFSET_COMMIT for partitions
-        with a pending transactional commit; there are none until the
-        transaction coordinator exists.
+        With ``require_stable`` a partition whose offset an open transaction
+        holds answers UNSTABLE_OFFSET_COMMIT (offset -1), as Kafka does for
+        read_committed consumers; otherwise the last committed offset shows.
         """
         error = self._status(args.group_id, allow_empty=True)
         if error != errors.NONE:
@@ -124,11 +124,15 @@ class OffsetOps(RebalanceOps):
         if args.topics is None:
             by_topic: dict[str, list[OffsetFetchPartition]] = {}
             for (name, partition), value in sorted(offsets.items()):
-                by_topic.setdefault(name, []).append(
-                    OffsetFetchPartition(
+                if args.require_stable and self._unstable(group, (name, partition)):
+                    entry = OffsetFetchPartition(
+                        partition, -1, -1, "", errors.UNSTABLE_OFFSET_COMMIT
+                    )
+                else:
+                    entry = OffsetFetchPartition(
                         partition, value.offset, value.leader_epoch, value.metadata, errors.NONE
                     )
-                )
+                by_topic.setdefault(name, []).append(entry)
             return OffsetFetchResult(
                 errors.NONE, [TopicPartitions(t, p) for t, p in by_topic.items()]
             )
@@ -137,7 +141,11 @@ class OffsetOps(RebalanceOps):
             partitions = []
             for partition in topic.partitions:
                 found = offsets.get((topic.name, partition))
-                if found is None:
+                if args.require_stable and self._unstable(group, (topic.name, partition)):
+                    partitions.append(
+                        OffsetFetchPartition(partition, -1, -1, "", errors.UNSTABLE_OFFSET_COMMIT)
+                    )
+                elif found is None:
                     partitions.append(OffsetFetchPartition(partition, -1, -1, "", errors.NONE))
                 else:
                     partitions.append(
@@ -151,6 +159,12 @@ class OffsetOps(RebalanceOps):
                     )
             topics.append(TopicPartitions(topic.name, partitions))
         return OffsetFetchResult(errors.NONE, topics)
+
+    @staticmethod
+    def _unstable(group: ClassicGroup | None, tp: TopicPartition) -> bool:
+        if group is None:
+            return False
+        return any(tp in pending for pending in group.pending_txn_offsets.values())
 
     async def delete_offsets(self, args: OffsetDeleteArgs) -> OffsetDeleteResult:
         """OffsetDelete: refused for partitions of topics the group consumes."""

@@ -30,7 +30,14 @@ from tidal.log.broker.group._records import (
     decode_offset_commit_value,
 )
 from tidal.log.broker.group._wire import CorruptGroupRecordError
-from tidal.log.records import Record, RecordsError, decode_batch, iter_batches
+from tidal.log.records import (
+    ControlRecordType,
+    EndTransactionMarker,
+    Record,
+    RecordsError,
+    decode_batch,
+    iter_batches,
+)
 from tidal.log.storage import LogConfig, LogManager, PartitionLog
 
 __all__ = [
@@ -145,19 +152,37 @@ class LoadedGroup:
     group_id: str
     metadata: GroupMetadataValue | None = None
     offsets: dict[tuple[str, int], OffsetAndMetadata] = field(default_factory=dict)
+    #: offsets of transactions with no marker yet, by producer id
+    pending: dict[int, dict[tuple[str, int], OffsetAndMetadata]] = field(default_factory=dict)
 
 
-def _records(storage: OffsetsTopicStorage, partition: int) -> list[Record]:
+def _partition_records(
+    storage: OffsetsTopicStorage, partition: int
+) -> tuple[list[Record], dict[int, list[Record]]]:
+    """The records that apply, in log order, and the records of transactions
+    still open at the end, by producer id.
+
+    A transactional offset commit applies where its COMMIT marker is; an
+    aborted one never does.
+    """
     records: list[Record] = []
+    open_txns: dict[int, list[Record]] = {}
     for chunk in storage.read(partition):
         pos = 0
         for header in iter_batches(chunk):
-            # Transactional offset commits wait for the transaction coordinator;
-            # control markers carry no group data.
-            if not header.is_control and not header.is_transactional:
+            if header.is_control:
+                pending = open_txns.pop(header.producer_id, None)
+                if pending is not None:
+                    marker = EndTransactionMarker.from_batch(decode_batch(chunk, pos))
+                    if marker.type == ControlRecordType.COMMIT:
+                        records.extend(pending)
+            elif header.is_transactional:
+                batch = decode_batch(chunk, pos)
+                open_txns.setdefault(header.producer_id, []).extend(batch.records)
+            else:
                 records.extend(decode_batch(chunk, pos).records)
             pos += header.size
-    return records
+    return records, open_txns
 
 
 def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, LoadedGroup]:
@@ -169,7 +194,7 @@ def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, Loade
     groups: dict[str, LoadedGroup] = {}
     for partition in range(num_partitions):
         try:
-            records = _records(storage, partition)
+            records, open_txns = _partition_records(storage, partition)
         except RecordsError:
             _log.exception("skipping the rest of __consumer_offsets-%d: corrupt batch", partition)
             continue
@@ -183,11 +208,27 @@ def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, Loade
                     partition,
                     exc,
                 )
+        for producer_id, pending in open_txns.items():
+            for record in pending:
+                try:
+                    _apply_pending(groups, producer_id, record)
+                except CorruptGroupRecordError as exc:
+                    _log.warning("skipping a pending transactional offset: %s", exc)
     return {
         group_id: group
         for group_id, group in groups.items()
-        if group.metadata is not None or group.offsets
+        if group.metadata is not None or group.offsets or group.pending
     }
+
+
+def _apply_pending(groups: dict[str, LoadedGroup], producer_id: int, record: Record) -> None:
+    if record.key is None or record.value is None:
+        return
+    key = decode_key(record.key)
+    if isinstance(key, OffsetCommitKey):
+        group = groups.setdefault(key.group, LoadedGroup(key.group))
+        pending = group.pending.setdefault(producer_id, {})
+        pending[(key.topic, key.partition)] = decode_offset_commit_value(record.value)
 
 
 def _apply(groups: dict[str, LoadedGroup], record: Record) -> None:

@@ -5,9 +5,12 @@ Sessionless: ``session_id`` is always 0, so every client sends full fetches
 never null (KAFKA-18646): an empty partition gets ``b""``. Budget as in
 Kafka (KIP-74): ``max_bytes`` for the response and ``partition_max_bytes``
 per partition, but the first partition with data returns at least one whole
-batch even if it is larger. Reads stop at the high watermark, or at the last
-stable offset under ``read_committed`` (equal to it until transactions
-exist; ``aborted_transactions`` is then an empty list, null otherwise).
+batch even if it is larger. Reads stop at the high watermark, or under
+``read_committed`` at the last stable offset (the first offset of the oldest
+open transaction, else the high watermark), with ``aborted_transactions``
+listing the aborted transactions that overlap the fetched range (from the
+partition's ``.txnindex``) so the consumer can drop their records; null
+under ``read_uncommitted``.
 
 Long poll: with fewer than ``min_bytes`` readable and no partition error,
 the handler waits on the broker's ``AppendWaiters`` until an append to one of
@@ -30,6 +33,7 @@ from tidal.log.broker.handlers import handles
 from tidal.log.protocol.messages import FetchRequest, FetchResponse
 from tidal.log.protocol.messages.fetch import (
     READ_COMMITTED,
+    AbortedTransaction,
     FetchableTopicResponse,
     FetchPartition,
     PartitionData,
@@ -76,7 +80,7 @@ class _Read:
             self.errors = True
             return _failed_partition(index, UNKNOWN_LEADER_EPOCH)
         high_watermark = log.high_watermark
-        stable = high_watermark  # the last stable offset, until transactions
+        stable = self.broker.last_stable_offset(topic, index, log)
         data = PartitionData(
             partition_index=index,
             high_watermark=high_watermark,
@@ -103,6 +107,11 @@ class _Read:
             self.budget -= rng.length
             self.readable += rng.length
             threshold = self.broker.sendfile_min_bytes
+            if self.committed:
+                data.aborted_transactions = [
+                    AbortedTransaction(producer_id=t.producer_id, first_offset=t.first_offset)
+                    for t in log.txn_index.collect(wanted.fetch_offset, stable)
+                ]
             if threshold is not None and rng.length >= threshold:
                 data.records = SegmentChunk(rng)  # type: ignore[assignment]
             else:

@@ -1,7 +1,7 @@
 """ListOffsets (key 2, v1-7): offsets by time, and the earliest/latest/max sentinels.
 
 ``timestamp`` -2 answers the log start offset, -1 the high watermark (the
-last stable offset under ``read_committed``; equal until transactions), -3
+last stable offset under ``read_committed``: v2+ ``isolation_level`` 1), -3
 (v7+) the offset of the record with the largest timestamp, and any other
 value the first offset whose timestamp is at least that, or -1 with no error
 when no record is that new, as Kafka answers. Sentinel answers carry
@@ -35,17 +35,18 @@ UNKNOWN_TOPIC_OR_PARTITION = 3
 INVALID_REQUEST = 42
 UNKNOWN_LEADER_EPOCH = 75
 UNSUPPORTED_VERSION = 35
+READ_COMMITTED = 1
 
 
 def _answer(
-    log: PartitionLog, wanted: ListOffsetsPartition, version: int
+    log: PartitionLog, wanted: ListOffsetsPartition, version: int, latest: int
 ) -> ListOffsetsPartitionResponse:
     index, timestamp = wanted.partition_index, wanted.timestamp
     if timestamp == LATEST_TIMESTAMP:
-        # Kafka answers the high watermark (not the log end offset) to consumers.
+        # Kafka answers the high watermark (not the log end offset) to consumers,
+        # the last stable offset to read_committed ones.
         return ListOffsetsPartitionResponse(
-            partition_index=index, timestamp=-1, offset=log.high_watermark,
-            leader_epoch=LEADER_EPOCH,
+            partition_index=index, timestamp=-1, offset=latest, leader_epoch=LEADER_EPOCH,
         )  # fmt: skip
     if timestamp == MAX_TIMESTAMP and version < 7:
         return ListOffsetsPartitionResponse(partition_index=index, error_code=UNSUPPORTED_VERSION)
@@ -86,7 +87,12 @@ async def list_offsets(ctx: RequestContext, request: ListOffsetsRequest) -> List
                 )
             else:
                 try:
-                    parts.append(_answer(log, wanted, ctx.api_version))
+                    latest = (
+                        broker.last_stable_offset(topic.name, index, log)
+                        if request.isolation_level == READ_COMMITTED
+                        else log.high_watermark
+                    )
+                    parts.append(_answer(log, wanted, ctx.api_version, latest))
                 except StorageError as exc:
                     parts.append(
                         ListOffsetsPartitionResponse(

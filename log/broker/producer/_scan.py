@@ -30,7 +30,13 @@ from tidal.log.records import (
 )
 from tidal.log.storage import LogSegment, PartitionLog
 
-__all__ = ["BACKFILL_OFFSETS", "backfill_batches", "iter_log_batches", "marker_coordinator_epoch"]
+__all__ = [
+    "BACKFILL_OFFSETS",
+    "backfill_batches",
+    "iter_log_batches",
+    "marker_coordinator_epoch",
+    "read_marker",
+]
 
 #: How far (in offsets) before a snapshot ``backfill_batches`` looks.
 BACKFILL_OFFSETS = 100_000
@@ -59,14 +65,22 @@ def iter_log_batches(
                 yield segment, pos, header
 
 
+def read_marker(
+    segment: LogSegment, position: int, header: BatchHeader
+) -> EndTransactionMarker | None:
+    """The transaction marker at ``position``, or None when it cannot be read."""
+    try:
+        batch = decode_batch(segment.read_bytes(position, header.size), verify_crc=False)
+        return EndTransactionMarker.from_batch(batch)
+    except RecordsError:
+        return None
+
+
 def marker_coordinator_epoch(segment: LogSegment, position: int, header: BatchHeader) -> int | None:
     """The coordinator epoch in the transaction marker at ``position``, or
     None when the marker cannot be read."""
-    try:
-        batch = decode_batch(segment.read_bytes(position, header.size), verify_crc=False)
-        return EndTransactionMarker.from_batch(batch).coordinator_epoch
-    except RecordsError:
-        return None
+    marker = read_marker(segment, position, header)
+    return None if marker is None else marker.coordinator_epoch
 
 
 def backfill_batches(

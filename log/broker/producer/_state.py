@@ -41,7 +41,7 @@ from tidal.log.broker.producer._errors import (
 from tidal.log.broker.producer._scan import (
     backfill_batches,
     iter_log_batches,
-    marker_coordinator_epoch,
+    read_marker,
 )
 from tidal.log.broker.producer._snapshot import (
     CorruptSnapshotError,
@@ -50,8 +50,14 @@ from tidal.log.broker.producer._snapshot import (
     snapshot_path,
     write_snapshot,
 )
-from tidal.log.records import NO_PRODUCER_EPOCH, NO_PRODUCER_ID, NO_SEQUENCE, BatchHeader
-from tidal.log.storage import LogAppendInfo, PartitionLog
+from tidal.log.records import (
+    NO_PRODUCER_EPOCH,
+    NO_PRODUCER_ID,
+    NO_SEQUENCE,
+    BatchHeader,
+    ControlRecordType,
+)
+from tidal.log.storage import AbortedTxn, LogAppendInfo, PartitionLog
 
 __all__ = ["DEFAULT_PRODUCER_ID_EXPIRATION_MS", "ProducerStateManager"]
 
@@ -317,13 +323,28 @@ class ProducerStateManager:
                 backfill_batches(log, loaded_at, self._producers)
                 start = max(start, loaded_at)
             for segment, position, header in iter_log_batches(log, start):
-                coordinator_epoch = None
+                coordinator_epoch = aborted_first = None
                 if header.is_control and header.producer_id != NO_PRODUCER_ID:
-                    coordinator_epoch = marker_coordinator_epoch(segment, position, header)
+                    marker = read_marker(segment, position, header)
+                    entry = self._producers.get(header.producer_id)
+                    if marker is not None:
+                        coordinator_epoch = marker.coordinator_epoch
+                        if marker.type == ControlRecordType.ABORT and entry is not None:
+                            aborted_first = entry.current_txn_first_offset
                 self.on_appended(
                     header, header.base_offset, header.last_offset, header.max_timestamp,
                     coordinator_epoch=coordinator_epoch,
                 )  # fmt: skip
+                if aborted_first is not None:
+                    # Puts back an index entry a crash lost (known ones are skipped).
+                    stable = self.first_undecided_offset()
+                    log.txn_index.append(
+                        AbortedTxn(
+                            header.producer_id, aborted_first, header.base_offset,
+                            header.last_offset + 1 if stable is None else stable,
+                        ),
+                        segment_base=segment.base_offset,
+                    )  # fmt: skip
             self.map_end_offset = leo
             self.remove_expired_producers(now)
 

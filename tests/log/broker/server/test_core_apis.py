@@ -64,9 +64,10 @@ async def test_api_versions_lists_the_handled_apis(connect: Connect, version: in
     response = await client.call(request, version)
     assert response.error_code == 0
     keys = {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
-    for key in (0, 1, 2, 3, 10, 18, 22, 23):
+    for key in (0, 1, 2, 3, 10, 18, 22, 23, 24, 25, 26, 28, 65, 66):
         assert keys[key] == (API_SPECS[key].min_version, API_SPECS[key].max_version)
-    assert 24 not in keys  # transactions are not served yet, so not advertised
+    assert keys[24][1] == 3  # AddPartitionsToTxn v4+ is broker-to-broker only
+    assert 27 not in keys  # markers are written in process, WriteTxnMarkers is not served
     assert keys[0][0] == 0  # Produce advertised from 0 for old librdkafka
     if version >= 3:
         assert response.finalized_features == []
@@ -239,8 +240,15 @@ async def test_init_producer_id(connect: Connect, version: int) -> None:
     assert response.error_code == 0
     assert response.producer_id >= 0
     assert response.producer_epoch == 0
-    request = InitProducerIdRequest(transactional_id="txn-app", transaction_timeout_ms=1000)
-    assert (await client.call(request, version)).error_code == 53
+    request = InitProducerIdRequest(
+        transactional_id=f"txn-app-{version}", transaction_timeout_ms=1000
+    )
+    first = await client.call(request, version)
+    assert first.error_code == 0 and first.producer_epoch == 0
+    again = await client.call(request, version)
+    assert (again.error_code, again.producer_id, again.producer_epoch) == (
+        0, first.producer_id, 1
+    )
     if version >= 3:
         bump = InitProducerIdRequest(
             transaction_timeout_ms=1000,
