@@ -59,21 +59,34 @@ class _DriverContext:
 
 
 def _compiled(app_or_builder: Any) -> CompiledTopology:
-    """The compiled topology of a builder, an App, or a compiled topology."""
+    """The compiled topology of a builder, an App, or a compiled topology.
+
+    An App is asked for ``topology()`` (what it would run); objects with a
+    ``builder`` or ``topology_builder`` attribute are compiled through it.
+    """
     target = app_or_builder
-    for attribute in ("builder", "topology_builder"):
-        if not hasattr(target, "compile") and hasattr(target, attribute):
-            target = getattr(target, attribute)
     if isinstance(target, CompiledTopology):
         return target
+    if not hasattr(target, "compile"):
+        if callable(getattr(target, "topology", None)):
+            return _checked(target.topology(), app_or_builder)
+        for attribute in ("builder", "topology_builder"):
+            if hasattr(target, attribute):
+                target = getattr(target, attribute)
+                break
     if not hasattr(target, "compile"):
         raise TypeError(
             "TopologyTestDriver needs a TopologyBuilder, an App, or a compiled topology; "
             f"got {type(app_or_builder).__name__}"
         )
-    compiled = target.compile()
+    return _checked(target.compile(), app_or_builder)
+
+
+def _checked(compiled: Any, origin: Any) -> CompiledTopology:
     if not isinstance(compiled, CompiledTopology):
-        raise TypeError(f"compile() returned {type(compiled).__name__}, not a CompiledTopology")
+        raise TypeError(
+            f"{type(origin).__name__} gave a {type(compiled).__name__}, not a CompiledTopology"
+        )
     return compiled
 
 
