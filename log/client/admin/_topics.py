@@ -3,7 +3,7 @@
 Each is one request, sent to the controller (topic changes) or any broker,
 through the kernel; NOT_CONTROLLER and lost connections are retried within
 ``default_api_timeout_ms``; any other error is raised typed, naming the topic
-or resource.
+(``topic 'orders'``) or broker it is about.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tidal.log.client.admin._results import (
     ConfigSource,
     NewPartitions,
     NewTopic,
+    ResourceType,
     TopicDescription,
 )
 from tidal.log.protocol import Request
@@ -183,7 +184,7 @@ async def describe_configs(
         resource = next(
             w for w in wanted if w.name == r.resource_name and w.type == r.resource_type
         )
-        check(r.error_code, r.error_message, f"{resource.type.name.lower()} '{r.resource_name}'")
+        check(r.error_code, r.error_message, subject(r.resource_type, r.resource_name))
         out[resource] = {
             c.name: ConfigEntry(
                 c.name, c.value, _source(c.config_source, c.is_default), c.read_only, c.is_sensitive
@@ -191,6 +192,18 @@ async def describe_configs(
             for c in r.configs
         }
     return out
+
+
+def subject(resource_type: int, name: str) -> str:
+    """How an error names a config resource: ``topic 'orders'``, ``broker 1``,
+    ``broker logger 1``."""
+    try:
+        kind = ResourceType(resource_type)
+    except ValueError:
+        return f"resource {resource_type} '{name}'"
+    if kind is ResourceType.TOPIC:
+        return f"topic '{name}'"
+    return f"{kind.name.lower().replace('_', ' ')} {name}"
 
 
 def _source(code: int, is_default: bool) -> ConfigSource:
@@ -223,7 +236,7 @@ async def alter_configs(
         retriable=_io,
     )
     for r in response.responses:
-        check(r.error_code, r.error_message, f"resource '{r.resource_name}'")
+        check(r.error_code, r.error_message, subject(r.resource_type, r.resource_name))
 
 
 async def incremental_alter_configs(
@@ -251,7 +264,7 @@ async def incremental_alter_configs(
         retriable=_io,
     )
     for r in response.responses:
-        check(r.error_code, r.error_message, f"resource '{r.resource_name}'")
+        check(r.error_code, r.error_message, subject(r.resource_type, r.resource_name))
 
 
 async def describe_cluster(kernel: Kernel) -> ClusterDescription:

@@ -23,7 +23,9 @@ from tidal.cli._common import (
 from tidal.log.client import TopicPartition
 from tidal.log.client.admin import (
     AdminClient,
+    ConfigEntry,
     ConfigResource,
+    ConfigSource,
     NewTopic,
     OffsetSpec,
     ResourceType,
@@ -99,6 +101,17 @@ def list_(internal: bool) -> None:
         click.echo(name)
 
 
+def _set_on_topic(entry: ConfigEntry) -> bool:
+    """Whether a config was set on the topic itself, as ``kafka-topics.sh
+    --describe`` lists them: not a default, nor a broker or cluster-wide
+    setting the topic inherits (Kafka 4 sets ``min.insync.replicas`` cluster-wide
+    when the cluster is formatted). A broker that names no source is judged by
+    its default flag."""
+    if entry.source is ConfigSource.UNKNOWN:
+        return not entry.is_default
+    return entry.source is ConfigSource.DYNAMIC_TOPIC_CONFIG
+
+
 async def _offsets(
     admin: AdminClient, topic: TopicDescription
 ) -> tuple[dict[int, int], dict[int, int]]:
@@ -128,7 +141,7 @@ def describe(name: str) -> None:
         changed = sorted(
             (e.name, "[hidden]" if e.sensitive else (e.value or ""))
             for e in entries.values()
-            if not e.is_default
+            if _set_on_topic(e)
         )
         click.echo(
             f"Topic: {name}  TopicId: {topic.topic_id or '-'}  "

@@ -75,8 +75,20 @@ async def test_configs(admin: AdminClient) -> None:
     entries = (await admin.describe_configs([topic]))[topic]
     assert entries["cleanup.policy"].value == "compact"
     assert entries["retention.ms"].source is not ConfigSource.DYNAMIC_TOPIC_CONFIG
-    with pytest.raises(KafkaError, match="'nope'"):
+    with pytest.raises(KafkaError, match=r"^topic 'nope'"):
         await admin.describe_configs([ConfigResource(ResourceType.TOPIC, "nope")])
+
+
+async def test_config_errors_name_the_topic(admin: AdminClient) -> None:
+    await admin.create_topics([NewTopic("named", 1, 1)])
+    topic = ConfigResource(ResourceType.TOPIC, "named")
+    with pytest.raises(KafkaError, match=r"^topic 'named': .*retention.ms"):
+        await admin.incremental_alter_configs({topic: {"retention.ms": ("set", "soon")}})
+    with pytest.raises(KafkaError, match=r"^topic 'named': .*retention.ms"):
+        await admin.alter_configs({topic: {"retention.ms": "soon"}})
+    missing = ConfigResource(ResourceType.TOPIC, "missing")
+    with pytest.raises(UnknownTopicOrPartitionError, match=r"^topic 'missing'"):
+        await admin.incremental_alter_configs({missing: {"retention.ms": ("set", "1")}})
 
 
 async def test_offsets_and_records(admin: AdminClient, broker: EmbeddedBroker) -> None:
