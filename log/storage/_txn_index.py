@@ -105,7 +105,9 @@ class TransactionIndex:
                     entries.append(AbortedTxn.decode(data, position))
                     position += _ENTRY.size
             except CorruptTxnIndexError as exc:
-                _log.warning("%s: keeping %d entries before a corrupt one: %s", path, len(entries), exc)
+                _log.warning(
+                    "%s: keeping %d entries before a corrupt one: %s", path, len(entries), exc
+                )
             if position != len(data):  # a torn or corrupt tail: keep whole entries only
                 with open(path, "r+b") as f:
                     f.truncate(position)

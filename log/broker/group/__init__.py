@@ -74,7 +74,6 @@ from tidal.log.broker.group._records import (
     java_string_hash,
     partition_for,
 )
-from tidal.log.broker.group._txn_offsets import TxnOffsetCommitArgs
 from tidal.log.broker.group._storage import (
     OFFSETS_TOPIC,
     LogOffsetsStorage,
@@ -82,6 +81,7 @@ from tidal.log.broker.group._storage import (
     OffsetsTopicStorage,
     offsets_topic_config,
 )
+from tidal.log.broker.group._txn_offsets import TxnOffsetCommitArgs
 from tidal.log.broker.group._wire import CorruptGroupRecordError
 
 __all__ = [

@@ -76,7 +76,9 @@ async def add_partitions_to_txn(
         partitions,
         version=ctx.api_version,
     )
-    return AddPartitionsToTxnResponse(results_by_topic_v3_and_below=_partition_results(request, codes))
+    return AddPartitionsToTxnResponse(
+        results_by_topic_v3_and_below=_partition_results(request, codes)
+    )
 
 
 @error_response_for(AddPartitionsToTxnRequest)

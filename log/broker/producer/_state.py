@@ -326,11 +326,11 @@ class ProducerStateManager:
                 coordinator_epoch = aborted_first = None
                 if header.is_control and header.producer_id != NO_PRODUCER_ID:
                     marker = read_marker(segment, position, header)
-                    entry = self._producers.get(header.producer_id)
+                    known = self._producers.get(header.producer_id)
                     if marker is not None:
                         coordinator_epoch = marker.coordinator_epoch
-                        if marker.type == ControlRecordType.ABORT and entry is not None:
-                            aborted_first = entry.current_txn_first_offset
+                        if marker.type == ControlRecordType.ABORT and known is not None:
+                            aborted_first = known.current_txn_first_offset
                 self.on_appended(
                     header, header.base_offset, header.last_offset, header.max_timestamp,
                     coordinator_epoch=coordinator_epoch,

@@ -11,11 +11,13 @@ coordinator.
 
 Example::
 
+    import functools
+
     coordinator = TransactionCoordinator(
         LogOffsetsStorage(log_manager, topic=TRANSACTION_STATE_TOPIC),
         TransactionConfig.from_properties(props),
         generate_producer_id=producer_ids.generate_producer_id,
-        write_markers=lambda pid, epoch, commit, parts: write_markers(broker, pid, epoch, commit, parts),
+        write_markers=functools.partial(write_markers, broker),
     )
     await coordinator.start()
     result = coordinator.init_producer_id("orders-app-0", 60_000)

@@ -57,8 +57,9 @@ class InitProducerIdResult:
 class TransactionCoordinator(TransactionCore):
     """Kafka's transaction coordinator for a single node.
 
-    >>> coordinator = TransactionCoordinator(storage, generate_producer_id=ids.generate_producer_id,
-    ...                                      write_markers=broker.write_txn_markers)  # doctest: +SKIP
+    >>> coordinator = TransactionCoordinator(
+    ...     storage, generate_producer_id=ids.generate_producer_id, write_markers=markers
+    ... )                                                                # doctest: +SKIP
     >>> await coordinator.start()                                        # doctest: +SKIP
     >>> coordinator.init_producer_id("app-1", 60_000)                    # doctest: +SKIP
     InitProducerIdResult(error=0, producer_id=1000, producer_epoch=0)
@@ -282,8 +283,14 @@ class TransactionCoordinator(TransactionCore):
             for m in self.transactions.values()
             if (not wanted_states or m.state in state_set)
             and (not pid_set or m.producer_id in pid_set)
-            and (min_duration_ms < 0 or (m.start_ms >= 0 and now - m.start_ms >= min_duration_ms
-                 and m.state == TxnState.ONGOING))
+            and (
+                min_duration_ms < 0
+                or (
+                    m.start_ms >= 0
+                    and now - m.start_ms >= min_duration_ms
+                    and m.state == TxnState.ONGOING
+                )
+            )
             and (regex is None or regex.fullmatch(m.transactional_id) is not None)
         ]
         return NONE, sorted(found, key=lambda m: m.transactional_id), unknown

@@ -144,12 +144,17 @@ class TransactionCore:
         commit = metadata.state == TxnState.PREPARE_COMMIT
         if metadata.pending_markers:
             failed = self.write_markers(
-                metadata.producer_id, metadata.producer_epoch, commit, sorted(metadata.pending_markers)
+                metadata.producer_id,
+                metadata.producer_epoch,
+                commit,
+                sorted(metadata.pending_markers),
             )
             metadata.pending_markers = set(failed)
             if failed:
                 _log.warning(
-                    "transaction %r: markers pending on %s", metadata.transactional_id, sorted(failed)
+                    "transaction %r: markers pending on %s",
+                    metadata.transactional_id,
+                    sorted(failed),
                 )
                 return False
         done = metadata.copy(
@@ -192,10 +197,10 @@ class TransactionCore:
         expired = []
         idle = (TxnState.EMPTY, TxnState.COMPLETE_COMMIT, TxnState.COMPLETE_ABORT)
         for tid, metadata in list(self.transactions.items()):
-            if metadata.state in idle and metadata.update_ms <= horizon:
-                if self._write(tid, None) == NONE:
-                    del self.transactions[tid]
-                    expired.append(tid)
+            idle_long = metadata.state in idle and metadata.update_ms <= horizon
+            if idle_long and self._write(tid, None) == NONE:
+                del self.transactions[tid]
+                expired.append(tid)
         return expired
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -263,7 +268,7 @@ class TransactionCore:
                 if self.clock() - last_expiry >= self.config.expiration_interval_ms:
                     last_expiry = self.clock()
                     self.expire_transactional_ids()
-            except Exception:
+            except Exception:  # noqa: BLE001 - the next round tries again
                 _log.exception("transaction coordinator periodic task failed")
 
     async def close(self) -> None:

@@ -244,11 +244,10 @@ async def test_init_producer_id(connect: Connect, version: int) -> None:
         transactional_id=f"txn-app-{version}", transaction_timeout_ms=1000
     )
     first = await client.call(request, version)
-    assert first.error_code == 0 and first.producer_epoch == 0
+    assert first.error_code == 0
+    assert first.producer_epoch == 0
     again = await client.call(request, version)
-    assert (again.error_code, again.producer_id, again.producer_epoch) == (
-        0, first.producer_id, 1
-    )
+    assert (again.error_code, again.producer_id, again.producer_epoch) == (0, first.producer_id, 1)
     if version >= 3:
         bump = InitProducerIdRequest(
             transaction_timeout_ms=1000,
