@@ -32,6 +32,7 @@
 
 #define RECORD_FIELDS 5
 #define HEADER_FIELDS 2
+#define CONSUMER_FIELDS 8
 /* length-prefixed attributes, timestamp delta, offset delta, key length,
  * value length and header count of one byte each */
 #define MIN_RECORD_BODY 6
@@ -54,6 +55,9 @@ typedef struct {
     PyObject *invalid_error;
     record_class record;
     record_class header;
+    /* the class decode_records_into() fills, and its slot offsets */
+    PyTypeObject *consumer_type;
+    Py_ssize_t consumer_offsets[CONSUMER_FIELDS];
     /* interned attribute and method names for the encoder */
     PyObject *str_key;
     PyObject *str_value;
@@ -65,6 +69,9 @@ static const char *const record_field_names[RECORD_FIELDS] = {
     "offset", "timestamp", "key", "value", "headers",
 };
 static const char *const header_field_names[HEADER_FIELDS] = {"key", "value"};
+static const char *const consumer_field_names[CONSUMER_FIELDS] = {
+    "topic", "partition", "offset", "timestamp", "timestamp_type", "key", "value", "headers",
+};
 
 static module_state *
 get_state(PyObject *module)
@@ -539,9 +546,11 @@ raise_not_utf8(module_state *st)
 #endif
 }
 
+/* The headers of a record as a tuple of Header instances, or (as_pairs) of
+ * (key, value) tuples. */
 static PyObject *
 decode_headers(module_state *st, const unsigned char *data, Py_ssize_t *pos,
-               Py_ssize_t record_end)
+               Py_ssize_t record_end, int as_pairs)
 {
     int64_t count;
     if (read_varint(st, data, pos, record_end, &count) < 0) {
@@ -578,7 +587,18 @@ decode_headers(module_state *st, const unsigned char *data, Py_ssize_t *pos,
             }
             goto error;
         }
-        PyObject *header = new_instance(&st->header, values, HEADER_FIELDS);
+        PyObject *header;
+        if (as_pairs) {
+            header = PyTuple_Pack(2, values[0], values[1]);
+            Py_DECREF(values[0]);
+            Py_DECREF(values[1]);
+            if (header != NULL && !PyObject_GC_IsTracked(values[1])) {
+                PyObject_GC_UnTrack(header);
+            }
+        }
+        else {
+            header = new_instance(&st->header, values, HEADER_FIELDS);
+        }
         if (header == NULL) {
             goto error;
         }
@@ -634,7 +654,7 @@ decode(module_state *st, const unsigned char *data, Py_ssize_t end, long long co
             fields[3] = read_bytes(st, data, &pos, record_end);
         }
         if (fields[3] != NULL) {
-            fields[4] = decode_headers(st, data, &pos, record_end);
+            fields[4] = decode_headers(st, data, &pos, record_end, 0);
         }
         if (fields[4] != NULL && pos != record_end) {
             PyErr_SetString(st->corrupt_error, "record length does not match its fields");
@@ -700,6 +720,207 @@ decode_records(PyObject *module, PyObject *args)
                                base_offset, base_timestamp, log_append_time);
     PyBuffer_Release(&buffer);
     return records;
+}
+
+/* ------------------------------------------------------- consumer records */
+
+/* decode_records_into() builds instances of a plain class keeping the eight
+ * consumer record fields in object slots (no __new__, no __init__ run), as
+ * new_instance() does for a slots dataclass. The class is checked on first
+ * use and remembered. */
+static int
+consumer_layout(module_state *st, PyTypeObject *type)
+{
+    if (st->consumer_type == type) {
+        return 0;
+    }
+    Py_ssize_t offsets[CONSUMER_FIELDS];
+    int ok = type->tp_new == PyBaseObject_Type.tp_new &&
+             type->tp_alloc == PyType_GenericAlloc && type->tp_itemsize == 0;
+    for (int i = 0; ok && i < CONSUMER_FIELDS; i++) {
+        ok = slot_offset(type, consumer_field_names[i], &offsets[i]);
+    }
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must keep topic, partition, offset, timestamp, timestamp_type, key, "
+                     "value and headers in writable slots, with no __new__",
+                     type->tp_name);
+        return -1;
+    }
+    Py_XSETREF(st->consumer_type, (PyTypeObject *)Py_NewRef((PyObject *)type));
+    memcpy(st->consumer_offsets, offsets, sizeof(offsets));
+    return 0;
+}
+
+typedef struct {
+    PyTypeObject *type;
+    PyObject *topic;
+    PyObject *partition;
+    PyObject *timestamp_type;
+    int64_t min_offset;
+    int untrack;
+} consumer_args;
+
+/* Appends to `out` one instance per record at or past min_offset; the same
+ * checks in the same order as decode(), and on error `out` is cut back to
+ * its length on entry. */
+static int
+decode_into(module_state *st, const unsigned char *data, Py_ssize_t end, long long count,
+            int64_t base_offset, int64_t base_timestamp, PyObject *log_append_time,
+            const consumer_args *ca, PyObject *out)
+{
+    if (count > end / 7 + 1) {
+        PyErr_Format(st->corrupt_error, "record count %lld cannot fit in %zd bytes of records",
+                     count, end);
+        return -1;
+    }
+    Py_ssize_t total = count > 0 ? (Py_ssize_t)count : 0;
+    Py_ssize_t start_len = PyList_GET_SIZE(out);
+    PyObject *timestamp = NULL; /* the last one built, and its delta */
+    int64_t last_timestamp_delta = 0;
+    Py_ssize_t pos = 0;
+    for (Py_ssize_t i = 0; i < total; i++) {
+        int64_t length, timestamp_delta, offset_delta;
+        if (read_varint(st, data, &pos, end, &length) < 0) {
+            goto error;
+        }
+        if (length < 1 || length > end - pos) {
+            PyErr_Format(st->corrupt_error, "invalid record length %lld", (long long)length);
+            goto error;
+        }
+        Py_ssize_t record_end = pos + (Py_ssize_t)length;
+        pos += 1; /* attributes, unused */
+        if (read_varint(st, data, &pos, record_end, &timestamp_delta) < 0 ||
+            read_varint(st, data, &pos, record_end, &offset_delta) < 0) {
+            goto error;
+        }
+        Py_ssize_t key_start, key_size, value_start, value_size;
+        if (read_span(st, data, &pos, record_end, &key_start, &key_size) < 0 ||
+            read_span(st, data, &pos, record_end, &value_start, &value_size) < 0) {
+            goto error;
+        }
+        PyObject *headers = decode_headers(st, data, &pos, record_end, 1);
+        if (headers == NULL) {
+            goto error;
+        }
+        if (pos != record_end) {
+            PyErr_SetString(st->corrupt_error, "record length does not match its fields");
+            Py_DECREF(headers);
+            goto error;
+        }
+        int64_t sum;
+        int keep = __builtin_add_overflow(base_offset, offset_delta, &sum)
+                       ? offset_delta > 0
+                       : sum >= ca->min_offset;
+        if (!keep) {
+            Py_DECREF(headers);
+            continue;
+        }
+        PyObject *fields[CONSUMER_FIELDS] = {NULL};
+        fields[7] = headers;
+        fields[5] = span_bytes(data, key_start, key_size);
+        if (fields[5] != NULL) {
+            fields[6] = span_bytes(data, value_start, value_size);
+        }
+        if (fields[6] != NULL) {
+            fields[2] = add_ints(base_offset, offset_delta);
+        }
+        if (fields[2] != NULL) {
+            if (log_append_time != Py_None) {
+                fields[3] = Py_NewRef(log_append_time);
+            }
+            else if (timestamp != NULL && timestamp_delta == last_timestamp_delta) {
+                fields[3] = Py_NewRef(timestamp);
+            }
+            else {
+                fields[3] = add_ints(base_timestamp, timestamp_delta);
+                if (fields[3] != NULL) {
+                    Py_XSETREF(timestamp, Py_NewRef(fields[3]));
+                    last_timestamp_delta = timestamp_delta;
+                }
+            }
+        }
+        PyObject *record = NULL;
+        if (fields[3] != NULL) {
+            record = ca->type->tp_alloc(ca->type, 0);
+        }
+        if (record == NULL) {
+            for (int f = 0; f < CONSUMER_FIELDS; f++) {
+                Py_XDECREF(fields[f]);
+            }
+            goto error;
+        }
+        fields[0] = Py_NewRef(ca->topic);
+        fields[1] = Py_NewRef(ca->partition);
+        fields[4] = Py_NewRef(ca->timestamp_type);
+        for (int f = 0; f < CONSUMER_FIELDS; f++) {
+            *(PyObject **)((char *)record + st->consumer_offsets[f]) = fields[f];
+        }
+        /* As new_instance() does, but the instance is mutable: only when the
+         * caller leaves the fields as decoded (bytes, None, ints and a tuple
+         * of untracked pairs) is it left out of the cycle collector. The
+         * shared topic, partition and timestamp type cannot lead back to it. */
+        if (ca->untrack && !PyObject_GC_IsTracked(fields[5]) &&
+            !PyObject_GC_IsTracked(fields[6]) && !PyObject_GC_IsTracked(fields[7]) &&
+            PyObject_GC_IsTracked(record)) {
+            PyObject_GC_UnTrack(record);
+        }
+        int appended = PyList_Append(out, record);
+        Py_DECREF(record);
+        if (appended < 0) {
+            goto error;
+        }
+    }
+    Py_CLEAR(timestamp);
+    if (pos != end) {
+        PyErr_Format(st->corrupt_error, "%zd bytes follow the last record", end - pos);
+        goto error;
+    }
+    return 0;
+
+error:
+    Py_XDECREF(timestamp);
+    if (PyList_GET_SIZE(out) > start_len) {
+        PyObject *exc_type, *exc, *traceback;
+        PyErr_Fetch(&exc_type, &exc, &traceback);
+        if (PyList_SetSlice(out, start_len, PyList_GET_SIZE(out), NULL) < 0) {
+            Py_XDECREF(exc_type);
+            Py_XDECREF(exc);
+            Py_XDECREF(traceback);
+            return -1;
+        }
+        PyErr_Restore(exc_type, exc, traceback);
+    }
+    return -1;
+}
+
+static PyObject *
+decode_records_into(PyObject *module, PyObject *args)
+{
+    module_state *st = get_state(module);
+    Py_buffer buffer;
+    long long count, base_offset, base_timestamp, min_offset;
+    PyObject *log_append_time, *out;
+    consumer_args ca;
+    if (check_configured(st) < 0 ||
+        !PyArg_ParseTuple(args, "O!y*LLLOLOOOpO!:decode_records_into", &PyType_Type,
+                          (PyObject **)&ca.type,
+                          &buffer, &count, &base_offset, &base_timestamp, &log_append_time,
+                          &min_offset, &ca.topic, &ca.partition, &ca.timestamp_type,
+                          &ca.untrack, &PyList_Type, &out)) {
+        return NULL;
+    }
+    ca.min_offset = min_offset;
+    int result = consumer_layout(st, ca.type);
+    if (result == 0) {
+        result = decode_into(st, (const unsigned char *)buffer.buf, buffer.len, count,
+                             base_offset, base_timestamp, log_append_time, &ca, out);
+    }
+    PyBuffer_Release(&buffer);
+    if (result < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
 }
 
 /* ----------------------------------------------------------------- encode */
@@ -1122,6 +1343,12 @@ static PyMethodDef methods[] = {
     {"decode_records", decode_records, METH_VARARGS,
      "decode_records(data, count, base_offset, base_timestamp, log_append_time, /)\n--\n\n"
      "Decode a records section into Record objects, as _batch._decode_records_py."},
+    {"decode_records_into", decode_records_into, METH_VARARGS,
+     "decode_records_into(record_class, data, count, base_offset, base_timestamp,\n"
+     "                    log_append_time, min_offset, topic, partition, timestamp_type,\n"
+     "                    untrack, out, /)\n--\n\n"
+     "Append consumer records of a records section to out, as "
+     "_batch._decode_records_into_py."},
     {"encode_records", encode_records, METH_VARARGS,
      "encode_records(keys, values, timestamps, headers, base_timestamp, offset_deltas, /)\n--\n\n"
      "Encode a records section from parallel lists, as _batch._encode_records_py."},
@@ -1136,6 +1363,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->invalid_error);
     Py_VISIT(st->record.type);
     Py_VISIT(st->header.type);
+    Py_VISIT(st->consumer_type);
     Py_VISIT(st->str_key);
     Py_VISIT(st->str_value);
     Py_VISIT(st->str_encode);
@@ -1151,6 +1379,7 @@ module_clear(PyObject *module)
     Py_CLEAR(st->invalid_error);
     Py_CLEAR(st->record.type);
     Py_CLEAR(st->header.type);
+    Py_CLEAR(st->consumer_type);
     Py_CLEAR(st->str_key);
     Py_CLEAR(st->str_value);
     Py_CLEAR(st->str_encode);

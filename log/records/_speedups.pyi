@@ -1,6 +1,7 @@
 """Types of the compiled record walker, decoder and encoder (``_speedups.c``)."""
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tidal.log.records._batch import Header, Record
 
@@ -31,6 +32,24 @@ def decode_records(
     /,
 ) -> list[Record]:
     """Decode a records section into ``Record`` objects, as ``_batch._decode_records_py``."""
+
+def decode_records_into(
+    record_class: type,
+    data: bytes | bytearray | memoryview,
+    count: int,
+    base_offset: int,
+    base_timestamp: int,
+    log_append_time: int | None,
+    min_offset: int,
+    topic: str,
+    partition: int,
+    timestamp_type: object,
+    untrack: bool,
+    out: list[Any],
+    /,
+) -> None:
+    """Append consumer records of a records section to ``out``, as
+    ``_batch._decode_records_into_py``."""
 
 def encode_records(
     keys: Sequence[bytes | None],

@@ -29,6 +29,7 @@ from tidal.log.records import (
     EndTransactionMarker,
     RecordTooLargeError,
     decode_batch,
+    decode_batch_into,
     iter_batches,
 )
 
@@ -71,6 +72,25 @@ def _aborted_heap(aborted: Iterable[tuple[int, int]] | None) -> list[tuple[int, 
     return heap
 
 
+def _deserialize(
+    tp: TopicPartition,
+    records: list[ConsumerRecord],
+    first: int,
+    key_deserializer: Deserializer | None,
+    value_deserializer: Deserializer | None,
+) -> None:
+    """Replace raw keys and values of ``records[first:]`` in place."""
+    for i in range(first, len(records)):
+        rec = records[i]
+        try:
+            if key_deserializer is not None:
+                rec.key = key_deserializer(rec.key)
+            if value_deserializer is not None:
+                rec.value = value_deserializer(rec.value)
+        except Exception as exc:
+            raise RecordDeserializationError(tp, rec.offset, exc) from exc
+
+
 def parse_partition_records(
     tp: TopicPartition,
     records: bytes | bytearray | memoryview | None,
@@ -107,6 +127,7 @@ def parse_partition_records(
     aborted_producers: set[int] = set()
     out = result.records
     topic, partition = tp
+    deserialize = key_deserializer is not None or value_deserializer is not None
     pos = 0
     for header in iter_batches(records):
         batch_pos = pos
@@ -126,30 +147,23 @@ def parse_partition_records(
                 continue
         if header.is_control or header.next_offset <= fetch_offset:
             continue
-        batch = decode_batch(records, batch_pos, verify_crc=check_crcs)
-        ts_type = header.timestamp_type
-        for rec in batch.records:
-            offset = rec.offset
-            if offset < fetch_offset:
-                continue
-            try:
-                key = rec.key if key_deserializer is None else key_deserializer(rec.key)
-                value = rec.value if value_deserializer is None else value_deserializer(rec.value)
-            except Exception as exc:
-                raise RecordDeserializationError(tp, offset, exc) from exc
-            headers = tuple((h.key, h.value) for h in rec.headers) if rec.headers else ()
-            out.append(
-                ConsumerRecord(
-                    topic,
-                    partition,
-                    offset,
-                    rec.timestamp,
-                    ts_type,
-                    key,
-                    value,
-                    headers,
-                )
-            )
+        # Deserialized values may be containers, so the records stay tracked
+        # by the cycle collector when a deserializer replaces their fields.
+        first = len(out)
+        decode_batch_into(
+            out,
+            ConsumerRecord,
+            records,
+            header,
+            batch_pos,
+            topic=topic,
+            partition=partition,
+            min_offset=fetch_offset,
+            verify_crc=check_crcs,
+            untrack=not deserialize,
+        )
+        if deserialize:
+            _deserialize(tp, out, first, key_deserializer, value_deserializer)
     if pos == 0:
         raise RecordTooLargeError(
             f"{tp.topic}-{tp.partition} at offset {fetch_offset}: the first batch is larger "

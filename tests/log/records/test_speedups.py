@@ -601,6 +601,118 @@ def test_non_buffers_are_refused() -> None:
         _speedups.decode_records(None, 0, 0, 0, None)
 
 
+# ------------------------------------------------------ consumer records
+
+
+class Consumed:
+    """A consumer record class as the client's: eight fields in slots."""
+
+    __slots__ = (
+        "headers", "key", "offset", "partition", "timestamp", "timestamp_type", "topic", "value",
+    )  # fmt: skip
+
+    def __init__(self, *fields: Any) -> None:
+        (self.topic, self.partition, self.offset, self.timestamp, self.timestamp_type,
+         self.key, self.value, self.headers) = fields  # fmt: skip
+
+    def fields(self) -> tuple[Any, ...]:
+        return (self.topic, self.partition, self.offset, self.timestamp, self.timestamp_type,
+                self.key, self.value, self.headers)  # fmt: skip
+
+
+def decode_into_outcome(
+    use_speedups: bool, raw: bytes, header: BatchHeader, min_offset: int, untrack: bool = True
+) -> tuple[Any, ...]:
+    """What ``decode_batch_into`` appended after two sentinel items, or what it raised
+    (with the list, which must be left as it was)."""
+    out: list[Any] = ["before", "before"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_batch, "_use_speedups", use_speedups)
+        try:
+            _batch.decode_batch_into(
+                out, Consumed, raw, header, topic="t", partition=3, min_offset=min_offset,
+                verify_crc=False, untrack=untrack,
+            )  # fmt: skip
+        except RecordsError as exc:
+            return ("raised", type(exc), str(exc), out)
+    assert out[:2] == ["before", "before"]
+    return ("returned", [r.fields() for r in out[2:]])
+
+
+@needs_speedups
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.data())
+def test_decode_into_matches_decode_batch(batch: Batch, data: st.DataObject) -> None:
+    offsets = [r.offset for r in batch.records] or [batch.header.base_offset]
+    min_offset = data.draw(st.sampled_from([0, *offsets, min(offsets[-1] + 1, INT64_MAX)]))
+    expected = decode_into_outcome(False, batch.raw, batch.header, min_offset)
+    assert decode_into_outcome(True, batch.raw, batch.header, min_offset) == expected
+    assert decode_into_outcome(True, batch.raw, batch.header, min_offset, False) == expected
+    log_append = bool(batch.header.attributes & LOG_APPEND)
+    ts_type = "LOG_APPEND_TIME" if log_append else "CREATE_TIME"
+    want = [
+        ("t", 3, r.offset, batch.header.max_timestamp if log_append else r.timestamp,
+         ts_type, r.key, r.value, tuple((h.key, h.value) for h in r.headers))
+        for r in batch.records
+        if r.offset >= min_offset
+    ]  # fmt: skip
+    got = [(*f[:4], f[4].name, *f[5:]) for f in expected[1]]
+    assert got == want
+
+
+@needs_speedups
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.data())
+def test_decode_into_fails_the_same_and_leaves_the_list(batch: Batch, data: st.DataObject) -> None:
+    section = data.draw(mutated(batch.section))
+    header = _shifted_header(batch.header, data.draw) if data.draw(st.booleans()) else batch.header
+    raw = header_bytes(header, len(section)) + section
+    header = read_batch_header(raw)
+    min_offset = data.draw(st.integers(min_value=0, max_value=2**40))
+    expected = decode_into_outcome(False, raw, header, min_offset)
+    assert decode_into_outcome(True, raw, header, min_offset) == expected
+
+
+def header_bytes(header: BatchHeader, section_size: int) -> bytes:
+    """A 61-byte uncompressed batch header for a records section of ``section_size``
+    (a count or delta nudged past 32 bits wraps, as on the wire)."""
+
+    def int32(value: int) -> int:
+        return (value + 2**31) % 2**32 - 2**31
+
+    return _batch._HEADER.pack(
+        header.base_offset, section_size + 49, -1, 2, 0, header.attributes & LOG_APPEND,
+        int32(header.last_offset_delta), header.base_timestamp, header.max_timestamp, -1, -1,
+        -1, int32(header.records_count),
+    )  # fmt: skip
+
+
+@needs_speedups
+def test_decode_into_untracks_only_plain_records() -> None:
+    raw = encode_batch_from(
+        _header(2, 1), [Record(0, 5, b"k", b"v", (Header("h", b"1"),)), Record(1, 5, None, None)]
+    )
+    header = read_batch_header(raw)
+    for untrack in (True, False):
+        out: list[Consumed] = []
+        _batch.decode_batch_into(out, Consumed, raw, header, topic="t", partition=0,
+                                 untrack=untrack)  # fmt: skip
+        assert [gc.is_tracked(r) for r in out] == [not untrack, not untrack]
+        assert out[0].headers == (("h", b"1"),)
+
+
+@needs_speedups
+def test_decode_into_refuses_classes_it_cannot_fill() -> None:
+    raw = encode_batch_from(_header(1, 0), [Record(0, 5, b"k", b"v")])
+
+    class NoSlots:
+        def __init__(self, *fields: Any) -> None:
+            self.fields = fields
+
+    with pytest.raises(TypeError, match="slots"):
+        _speedups.decode_records_into(NoSlots, raw[61:], 1, 0, 0, None, 0, "t", 0, 0, True, [])
+
+
 # ---------------------------------------------------------------- switches
 
 
