@@ -10,7 +10,7 @@ Example::
 ``SyncAdminClient`` offers the same methods for scripts without asyncio.
 """
 
-from tidal.log.client.admin._admin import AdminClient, SyncAdminClient
+from tidal.log.client.admin._admin import AdminClient
 from tidal.log.client.admin._results import (
     ClusterDescription,
     ConfigEntry,
@@ -26,6 +26,7 @@ from tidal.log.client.admin._results import (
     ResourceType,
     TopicDescription,
 )
+from tidal.log.client.admin._sync import SyncAdminClient
 
 __all__ = [
     "AdminClient",

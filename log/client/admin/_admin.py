@@ -1,4 +1,4 @@
-"""The asyncio admin client facade, and its synchronous wrapper.
+"""The asyncio admin client facade (``_sync`` wraps it for scripts).
 
 Example::
 
@@ -10,13 +10,11 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any
 
 from tidal.log.client._config import ClientConfig
 from tidal.log.client._kernel import Kernel
-from tidal.log.client._sync import LoopThread
 from tidal.log.client._types import OffsetAndMetadata, TopicPartition
 from tidal.log.client.admin import _groups, _topics
 from tidal.log.client.admin._results import (
@@ -31,7 +29,7 @@ from tidal.log.client.admin._results import (
     TopicDescription,
 )
 
-__all__ = ["AdminClient", "SyncAdminClient"]
+__all__ = ["AdminClient"]
 
 
 class AdminClient:
@@ -126,6 +124,7 @@ class AdminClient:
     # -- groups and offsets ------------------------------------------------------
 
     async def list_groups(self) -> list[GroupListing]:
+        """Every group of every broker, with its state and protocol type."""
         return await _groups.list_groups(self._kernel)
 
     async def describe_groups(self, groups: Iterable[str]) -> dict[str, GroupDescription]:
@@ -133,6 +132,7 @@ class AdminClient:
         return await _groups.describe_groups(self._kernel, groups)
 
     async def delete_groups(self, groups: Iterable[str]) -> None:
+        """Delete empty groups and their offsets; an unknown one raises ``GroupIdNotFoundError``."""
         await _groups.delete_groups(self._kernel, groups)
 
     async def list_group_offsets(
@@ -148,6 +148,7 @@ class AdminClient:
         await _groups.alter_group_offsets(self._kernel, group, offsets)
 
     async def delete_group_offsets(self, group: str, partitions: Iterable[TopicPartition]) -> None:
+        """Forget ``group``'s committed offsets of ``partitions``."""
         await _groups.delete_group_offsets(self._kernel, group, partitions)
 
     async def list_offsets(
@@ -163,44 +164,5 @@ class AdminClient:
         return await _groups.delete_records(self._kernel, before, timeout_ms=self._timeout)
 
     async def describe_cluster(self) -> ClusterDescription:
+        """The cluster id, the controller and the brokers."""
         return await _topics.describe_cluster(self._kernel)
-
-
-class SyncAdminClient:
-    """Blocking :class:`AdminClient`: the same methods, run on a loop thread."""
-
-    def __init__(
-        self, config: Mapping[str, object] | ClientConfig | None = None, /, **settings: object
-    ) -> None:
-        self._loop = LoopThread("tidal-admin")
-        self._admin = AdminClient(config, **settings)
-        try:
-            self._loop.run(self._admin.start())
-        except BaseException:
-            self._loop.run(self._admin.close())
-            self._loop.stop()
-            raise
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._admin, name)
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            return self._loop.run(method(*args, **kwargs))
-
-        return call
-
-    def close(self) -> None:
-        if not self._loop.loop.is_closed():
-            self._loop.run(self._admin.close())
-            self._loop.stop()
-
-    def __enter__(self) -> SyncAdminClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
