@@ -1,0 +1,334 @@
+"""ConfigDef: typed config definitions, parsing, and the ``/config/validate`` answer.
+
+::
+
+    CONFIG = (
+        ConfigDef()
+        .define("file", ConfigType.STRING, None, importance=Importance.HIGH,
+                documentation="Source filename.")
+        .define("batch.size", ConfigType.INT, 2000, Range.at_least(1), Importance.LOW,
+                "The maximum number of records read per poll")
+    )
+    CONFIG.parse({"file": "/tmp/in.txt"})    # {'file': '/tmp/in.txt', 'batch.size': 2000}
+    CONFIG.validate({"batch.size": "0"})     # Kafka Connect's ConfigInfos dict, error_count 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypedDict
+
+from ._types import (
+    NO_DEFAULT,
+    ConfigError,
+    ConfigType,
+    Importance,
+    Width,
+    convert_to_string,
+    parse_type,
+)
+from ._validators import Recommender, Validator
+
+__all__ = [
+    "ConfigDef",
+    "ConfigInfo",
+    "ConfigInfos",
+    "ConfigKey",
+    "ConfigKeyInfo",
+    "ConfigValue",
+    "ConfigValueInfo",
+    "config_infos",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigKey:
+    """One defined config (Kafka's ``ConfigDef.ConfigKey``)."""
+
+    name: str
+    type: ConfigType
+    default_value: Any
+    validator: Validator | None
+    importance: Importance
+    documentation: str
+    group: str | None = None
+    order_in_group: int = -1
+    width: Width = Width.NONE
+    display_name: str = ""
+    dependents: tuple[str, ...] = ()
+    recommender: Recommender | None = None
+    internal: bool = False
+
+    @property
+    def has_default(self) -> bool:
+        """False for required configs."""
+        return self.default_value is not NO_DEFAULT
+
+
+@dataclass(slots=True)
+class ConfigValue:
+    """The outcome of validating one config (Kafka's ``ConfigValue``)."""
+
+    name: str
+    value: Any = None
+    recommended_values: list[Any] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    visible: bool = True
+
+    def add_error(self, message: str) -> None:
+        """Record one problem with this config."""
+        self.errors.append(message)
+
+
+class ConfigKeyInfo(TypedDict):
+    """The ``definition`` half of one entry of the validate answer."""
+
+    name: str
+    type: str
+    required: bool
+    default_value: str | None
+    importance: str | None
+    documentation: str | None
+    group: str | None
+    width: str | None
+    display_name: str | None
+    dependents: list[str]
+    order: int
+
+
+class ConfigValueInfo(TypedDict):
+    """The ``value`` half of one entry of the validate answer."""
+
+    name: str
+    value: str | None
+    recommended_values: list[str]
+    errors: list[str]
+    visible: bool
+
+
+class ConfigInfo(TypedDict):
+    """One entry of ``configs`` in the validate answer."""
+
+    definition: ConfigKeyInfo | None
+    value: ConfigValueInfo | None
+
+
+class ConfigInfos(TypedDict):
+    """The body of ``PUT /connector-plugins/{plugin}/config/validate`` (Kafka's ``ConfigInfos``)."""
+
+    name: str
+    error_count: int
+    groups: list[str]
+    configs: list[ConfigInfo]
+
+
+class ConfigDef:
+    """A set of config definitions (Kafka's ``ConfigDef``); ``define`` calls chain."""
+
+    NO_DEFAULT_VALUE: ClassVar[Any] = NO_DEFAULT
+
+    def __init__(self, base: ConfigDef | None = None) -> None:
+        self._keys: dict[str, ConfigKey] = dict(base._keys) if base else {}
+        self._groups: list[str] = list(base._groups) if base else []
+
+    def define(
+        self,
+        name: str,
+        type: ConfigType,
+        default: Any = NO_DEFAULT,
+        validator: Validator | None = None,
+        importance: Importance = Importance.MEDIUM,
+        documentation: str = "",
+        *,
+        group: str | None = None,
+        order: int = -1,
+        width: Width = Width.NONE,
+        display_name: str | None = None,
+        dependents: Sequence[str] = (),
+        recommender: Recommender | None = None,
+        internal: bool = False,
+    ) -> ConfigDef:
+        """Add a config; ``default=NO_DEFAULT`` makes it required. Returns ``self``."""
+        if name in self._keys:
+            raise ConfigError(f"Configuration {name} is defined twice.")
+        if group is not None and group not in self._groups:
+            self._groups.append(group)
+        parsed = default if default is NO_DEFAULT else parse_type(name, default, type)
+        if parsed is not NO_DEFAULT and validator is not None:
+            validator.ensure_valid(name, parsed)
+        self._keys[name] = ConfigKey(
+            name,
+            type,
+            parsed,
+            validator,
+            importance,
+            documentation,
+            group,
+            order,
+            width,
+            display_name if display_name is not None else name,
+            tuple(dependents),
+            recommender,
+            internal,
+        )
+        return self
+
+    def define_internal(self, name: str, type: ConfigType, default: Any = NO_DEFAULT) -> ConfigDef:
+        """Add a config that is left out of documentation (Kafka's ``defineInternal``)."""
+        return self.define(name, type, default, importance=Importance.LOW, internal=True)
+
+    def merge(self, other: ConfigDef) -> ConfigDef:
+        """A new ConfigDef with the keys of both; ``other`` may not redefine a key."""
+        merged = ConfigDef(self)
+        for key in other._keys.values():
+            if key.name in merged._keys:
+                raise ConfigError(f"Configuration {key.name} is defined twice.")
+            merged._keys[key.name] = key
+            if key.group is not None and key.group not in merged._groups:
+                merged._groups.append(key.group)
+        return merged
+
+    @property
+    def config_keys(self) -> Mapping[str, ConfigKey]:
+        """The definitions by name, in definition order."""
+        return self._keys
+
+    def names(self) -> set[str]:
+        """The defined config names."""
+        return set(self._keys)
+
+    @property
+    def groups(self) -> list[str]:
+        """The groups in the order they first appeared."""
+        return list(self._groups)
+
+    def parse(self, props: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed values of every defined config; raises ConfigError on the first problem."""
+        return {key.name: _parse_value(key, props) for key in self._keys.values()}
+
+    def validate_values(self, props: Mapping[str, Any]) -> list[ConfigValue]:
+        """One ConfigValue per defined config, with every problem found (``validateAll``)."""
+        return list(self._validate_all(props).values())
+
+    def _validate_all(self, props: Mapping[str, Any]) -> dict[str, ConfigValue]:
+        values = {name: ConfigValue(name) for name in self._keys}
+        for key in self._keys.values():
+            for dependent in key.dependents:
+                if dependent not in self._keys and dependent not in values:
+                    undefined = ConfigValue(dependent, visible=False)
+                    undefined.add_error(
+                        f"{dependent} is referred in the dependents, but not defined."
+                    )
+                    values[dependent] = undefined
+        parsed: dict[str, Any] = {}
+        for key in self._keys.values():
+            try:
+                parsed[key.name] = _parse_value(key, props)
+            except ConfigError as exc:
+                values[key.name].add_error(str(exc))
+        for key in self._keys.values():
+            value = values[key.name]
+            value.value = parsed.get(key.name)
+            if key.recommender is not None:
+                try:
+                    recommended = key.recommender.valid_values(key.name, parsed)
+                    current = parsed.get(key.name)
+                    if current is not None and recommended and current not in recommended:
+                        value.add_error(f"Invalid value for configuration {key.name}")
+                    value.recommended_values = list(recommended)
+                    value.visible = key.recommender.visible(key.name, parsed)
+                except ConfigError as exc:
+                    value.add_error(str(exc))
+        return values
+
+    def validate(self, props: Mapping[str, Any], *, name: str = "") -> ConfigInfos:
+        """Validate ``props`` and answer in Kafka Connect's ``ConfigInfos`` shape.
+
+        ``name`` is the ``name`` field of the answer (Connect puts the connector class there).
+        """
+        return config_infos(name, self, self.validate_values(props))
+
+    def __repr__(self) -> str:
+        return f"ConfigDef({list(self._keys)})"
+
+
+def _parse_value(key: ConfigKey, props: Mapping[str, Any]) -> Any:
+    if key.name in props:
+        value = parse_type(key.name, props[key.name], key.type)
+    elif key.has_default:
+        value = key.default_value
+    else:
+        raise ConfigError(
+            f'Missing required configuration "{key.name}" which has no default value.'
+        )
+    if key.validator is not None:
+        key.validator.ensure_valid(key.name, value)
+    return value
+
+
+def config_key_info(key: ConfigKey) -> ConfigKeyInfo:
+    """The ``definition`` of one config in the validate answer."""
+    return {
+        "name": key.name,
+        "type": key.type.value,
+        "required": not key.has_default,
+        "default_value": convert_to_string(key.default_value, key.type)
+        if key.has_default
+        else None,
+        "importance": key.importance.value,
+        "documentation": key.documentation,
+        "group": key.group,
+        "width": key.width.value,
+        "display_name": key.display_name,
+        "dependents": list(key.dependents),
+        "order": key.order_in_group,
+    }
+
+
+def config_value_info(value: ConfigValue, type: ConfigType | None) -> ConfigValueInfo:
+    """The ``value`` of one config in the validate answer (secrets print ``[hidden]``)."""
+    item_type = ConfigType.STRING if type is ConfigType.LIST else type
+    return {
+        "name": value.name,
+        "value": convert_to_string(value.value, type),
+        "recommended_values": [
+            str(convert_to_string(v, item_type)) for v in value.recommended_values
+        ],
+        "errors": list(value.errors),
+        "visible": value.visible,
+    }
+
+
+def config_infos(
+    name: str,
+    config_def: ConfigDef,
+    values: Iterable[ConfigValue],
+    groups: Sequence[str] | None = None,
+) -> ConfigInfos:
+    """Kafka's ``AbstractHerder.generateResult``: definitions and values as one answer.
+
+    Values without a definition come first (with ``definition`` null); ``error_count`` is
+    the number of error messages.
+    """
+    keys = config_def.config_keys
+    by_name: dict[str, ConfigValue] = {}
+    configs: list[ConfigInfo] = []
+    errors = 0
+    for value in values:
+        by_name[value.name] = value
+        if value.name not in keys:
+            configs.append({"definition": None, "value": config_value_info(value, None)})
+            errors += len(value.errors)
+    for key in keys.values():
+        info: ConfigValueInfo | None = None
+        if key.name in by_name:
+            info = config_value_info(by_name[key.name], key.type)
+            errors += len(by_name[key.name].errors)
+        configs.append({"definition": config_key_info(key), "value": info})
+    return {
+        "name": name,
+        "error_count": errors,
+        "groups": list(groups if groups is not None else config_def.groups),
+        "configs": configs,
+    }
