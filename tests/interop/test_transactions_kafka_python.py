@@ -113,7 +113,7 @@ def test_send_offsets_and_fencing(broker: EmbeddedBrokerThread) -> None:
         producer.send("kp-sink", value=b"zombie")
         with pytest.raises(KafkaError) as raised:
             producer.commit_transaction()
-        assert type(raised.value).__name__ in ("ProducerFencedError", "InvalidProducerEpochError")
+        assert "ProducerFencedError" in str(raised.value)  # AddPartitionsToTxn answered 90
     finally:
         producer.close(timeout=5)
         successor.close()
