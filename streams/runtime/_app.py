@@ -34,7 +34,7 @@ from prometheus_client import CollectorRegistry
 
 from tidal.log.broker import EmbeddedBroker
 from tidal.log.client.admin import AdminClient
-from tidal.streams._contract import CompiledTopologyProtocol, StreamsError
+from tidal.streams._contract import CompiledTopologyProtocol, StreamsError, TaskId
 from tidal.streams.runtime._builder import BuilderFacade
 from tidal.streams.runtime._config import AT_LEAST_ONCE, DEFAULT_STATE_DIR, AppConfig
 from tidal.streams.runtime._metrics import StreamsMetrics
@@ -308,6 +308,12 @@ class App(BuilderFacade):
         await self.close()
 
     # -- local queries -------------------------------------------------------------
+
+    def local_tasks(self) -> list[TaskId]:
+        """The tasks this instance is processing now (restored and running)."""
+        if self._runtime is None:
+            return []
+        return sorted(t.id for t in self._runtime.tasks.tasks.values() if not t.restoring)
 
     def store(self, name: str, *, key_serde: Any = None, value_serde: Any = None) -> Any:
         """A read-only view of store ``name`` over this instance's tasks.

@@ -217,7 +217,9 @@ class StreamsRuntime:
             store.commit(store.changelog_offset)
 
     def _report_lag(self, task: Task) -> None:
-        lags = [self.consumer.lag(tp) for tp in task.partitions]
+        # In a revocation the consumer has already let go of the partitions.
+        assigned = self.consumer.assignment()
+        lags = [self.consumer.lag(tp) for tp in task.partitions if tp in assigned]
         self.metrics.lag(str(task.id), sum(lag for lag in lags if lag is not None))
 
     # -- rebalance listener (called by the consumer's group task) ------------------
