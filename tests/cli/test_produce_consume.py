@@ -1,6 +1,7 @@
 """``tidal produce`` and ``tidal consume`` against a real broker, with
 confluent-kafka (librdkafka) as an independent producer and consumer."""
 
+import base64
 import json
 import signal
 import subprocess
@@ -222,3 +223,34 @@ def test_produce_and_consume_in_subprocesses_with_ctrl_c(broker: EmbeddedBrokerT
     assert err == "Processed a total of 3 messages\n"
     with SyncAdminClient(bootstrap_servers=broker.bootstrap_servers) as admin:
         assert admin.list_group_offsets("interrupted")[TopicPartition("piped", 0)].offset == 3
+
+
+def test_consume_json_keeps_bytes_that_are_not_utf8(broker: EmbeddedBrokerThread) -> None:
+    """``--json`` prints UTF-8 as text and any other bytes as ``{"base64": ...}``,
+    so every key, value and header value can be decoded back exactly."""
+    create(broker, "binary")
+    sent = [
+        (b"\xff\xfe-key", b"\x00\x80\xc3(binary", [("raw", b"\xc0\xaf"), ("text", b"ok")]),
+        ("clé".encode(), "värde €".encode(), [("empty", b""), ("none", None)]),
+        (None, None, []),
+    ]
+    producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap_servers})
+    for key, value, headers in sent:
+        producer.produce("binary", value, key=key, headers=headers)
+    assert producer.flush(30) == 0
+    result = tidal(broker, "consume", "binary", "--from-beginning", "--max-messages", "3", "--json")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["key"] == {"base64": "//4ta2V5"}
+    assert records[1]["value"] == "värde €"
+
+    def decode(field: str | dict[str, str] | None) -> bytes | None:
+        if isinstance(field, dict):
+            return base64.b64decode(field["base64"])
+        return None if field is None else field.encode()
+
+    got = [
+        (decode(r["key"]), decode(r["value"]), [(k, decode(v)) for k, v in r["headers"]])
+        for r in records
+    ]
+    assert got == sent

@@ -15,6 +15,7 @@ messages`` on stderr.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import string
 import sys
@@ -29,7 +30,7 @@ from tidal.cli._topics import admin_client
 from tidal.log.client.consumer import Consumer, ConsumerRecord, TopicPartition
 from tidal.log.protocol.errors import KafkaError, UnknownTopicOrPartitionError
 
-__all__ = ["FIELDS", "consume", "record_dict", "render_template", "topic_partitions"]
+__all__ = ["FIELDS", "consume", "json_bytes", "record_dict", "render_template", "topic_partitions"]
 
 #: The fields of ``--format`` templates.
 FIELDS = ("topic", "key", "value", "timestamp", "partition", "offset", "headers")
@@ -46,17 +47,28 @@ def _null(data: bytes | None) -> str:
     return "null" if text is None else text
 
 
+def json_bytes(data: bytes | None) -> str | dict[str, str] | None:
+    """Bytes as ``--json`` prints them, reversibly: UTF-8 text as a JSON string,
+    anything else as ``{"base64": "..."}``, no bytes as ``null``."""
+    if data is None:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
+
+
 def record_dict(record: ConsumerRecord) -> dict[str, Any]:
-    """A record as ``--json`` prints it: bytes as UTF-8 text (invalid bytes
-    as ``\\xNN``), headers as ``[key, value]`` pairs (a key may repeat)."""
+    """A record as ``--json`` prints it: key, value and header values through
+    :func:`json_bytes`, headers as ``[key, value]`` pairs (a key may repeat)."""
     return {
         "topic": record.topic,
         "partition": record.partition,
         "offset": record.offset,
         "timestamp": record.timestamp,
-        "key": _text(record.key),
-        "value": _text(record.value),
-        "headers": [[k, _text(v)] for k, v in record.headers],
+        "key": json_bytes(record.key),
+        "value": json_bytes(record.value),
+        "headers": [[k, json_bytes(v)] for k, v in record.headers],
     }
 
 
