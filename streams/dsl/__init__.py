@@ -18,7 +18,6 @@ See ``docs/streams-dsl.md`` for the reference.
 """
 
 from tidal.streams.dsl._builder import SerdeSpec, TimestampExtractor, TopologyBuilder
-from tidal.streams.dsl._grouped import GroupedStream
 from tidal.streams.dsl._processor import (
     STREAM_TIME,
     WALL_CLOCK_TIME,
@@ -26,7 +25,7 @@ from tidal.streams.dsl._processor import (
     ProcessorContext,
 )
 from tidal.streams.dsl._stream import BranchedStream, Stream
-from tidal.streams.dsl._table import GroupedTable, Table
+from tidal.streams.dsl._table import GroupedStream, GroupedTable, Table
 from tidal.streams.topology import Cancellable, RecordContext, StoreDefinition
 
 __all__ = [

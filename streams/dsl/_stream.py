@@ -20,7 +20,7 @@ from tidal.streams.topology import Node, NodeKind, ProcessorFactory, SinkSpec, S
 
 if TYPE_CHECKING:
     from tidal.streams.dsl._builder import SerdeSpec, TopologyBuilder
-    from tidal.streams.dsl._grouped import GroupedStream
+    from tidal.streams.dsl._table import GroupedStream
 
 __all__ = ["BranchedStream", "Stream"]
 
@@ -211,7 +211,7 @@ class Stream:
         self, *, key_serde: SerdeSpec = None, value_serde: SerdeSpec = None, name: str | None = None
     ) -> GroupedStream:
         """Group by the current key (through a repartition topic if the key may have changed)."""
-        from tidal.streams.dsl._grouped import GroupedStream  # noqa: PLC0415  (cycle)
+        from tidal.streams.dsl._table import GroupedStream  # noqa: PLC0415  (cycle)
 
         builder = self._builder
         return GroupedStream(

@@ -1,4 +1,8 @@
-"""Table: the latest value per key, and its changes (Kafka Streams' ``KTable``).
+"""Tables and the groupings that aggregate into them.
+
+:class:`Table` is the latest value per key and its changes (Kafka Streams'
+``KTable``); :class:`GroupedStream` and :class:`GroupedTable` aggregate into
+tables.
 
 A table passes each update down as a change ``(new, old)``; ``to_stream``
 turns the changes into a stream of new values, a None value (tombstone)
@@ -10,6 +14,12 @@ Kafka Streams: on an update the old value is subtracted from its old group
 and the new value added to its new group. Both travel through the
 repartition topic ``<application_id>-<name or store>-repartition`` as
 ``(new, old)`` pairs.
+
+Grouped streams keep one value per key in a store (``count``, ``reduce``,
+``aggregate``); when the grouping changed the key, records first go through
+the repartition topic ``<application_id>-<name or store>-repartition`` so
+that each key's records meet in one task. Records with a None key or value
+are skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from tidal.streams.dsl._stateful import (
     Adder,
     change_pair_deserializer,
     change_pair_serializer,
+    stream_aggregate,
     table_aggregate,
     table_filter,
     table_map_values,
@@ -34,7 +45,7 @@ if TYPE_CHECKING:
     from tidal.streams.dsl._builder import SerdeSpec, TopologyBuilder
     from tidal.streams.dsl._stream import Stream
 
-__all__ = ["GroupedTable", "Table"]
+__all__ = ["GroupedStream", "GroupedTable", "Table"]
 
 
 class Table:
@@ -217,6 +228,110 @@ class GroupedTable:
             NodeKind.PROCESSOR,
             [source],
             factory=table_aggregate(store, self._key_serde, agg_serde, add, subtract),
+            stores=[store],
+        )
+        return Table(builder, node, self._key_serde, agg_serde, store)
+
+
+class GroupedStream:
+    """Kafka Streams' ``KGroupedStream``; made by ``group_by``/``group_by_key``."""
+
+    __slots__ = (
+        "_builder",
+        "_key_serde",
+        "_name",
+        "_node",
+        "_repartition_required",
+        "_value_serde",
+    )
+
+    def __init__(
+        self,
+        builder: TopologyBuilder,
+        node: Node,
+        key_serde: Serde[Any],
+        value_serde: Serde[Any],
+        *,
+        repartition_required: bool,
+        name: str | None,
+    ) -> None:
+        self._builder = builder
+        self._node = node
+        self._key_serde = key_serde
+        self._value_serde = value_serde
+        self._repartition_required = repartition_required
+        self._name = name
+
+    def count(self, store_name: str | None = None, *, store_kind: str = "rocksdb") -> Table:
+        """The number of records per key."""
+
+        def add(key: Any, value: Any, agg: Any) -> Any:
+            return 1 if agg is None else agg + 1
+
+        return self._aggregate("KSTREAM-AGGREGATE", add, store_name, store_kind, None)
+
+    def reduce(
+        self,
+        reducer: Callable[[Any, Any], Any],
+        store_name: str | None = None,
+        *,
+        store_kind: str = "rocksdb",
+        value_serde: SerdeSpec = None,
+    ) -> Table:
+        """``reducer(aggregate, value) -> aggregate``; a key's first value starts it."""
+
+        def add(key: Any, value: Any, agg: Any) -> Any:
+            return value if agg is None else reducer(agg, value)
+
+        return self._aggregate("KSTREAM-REDUCE", add, store_name, store_kind, value_serde)
+
+    def aggregate(
+        self,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+        store_name: str | None = None,
+        *,
+        store_kind: str = "rocksdb",
+        value_serde: SerdeSpec = None,
+    ) -> Table:
+        """``aggregator(key, value, aggregate) -> aggregate``, from ``initializer()`` per key.
+
+        ``value_serde`` is the aggregate's serde in the store (and the
+        table's), MessagePack by default.
+        """
+
+        def add(key: Any, value: Any, agg: Any) -> Any:
+            return aggregator(key, value, initializer() if agg is None else agg)
+
+        return self._aggregate("KSTREAM-AGGREGATE", add, store_name, store_kind, value_serde)
+
+    def _aggregate(
+        self,
+        prefix: str,
+        add: Adder,
+        store_name: str | None,
+        store_kind: str,
+        value_serde: SerdeSpec,
+    ) -> Table:
+        builder = self._builder
+        graph = builder.graph
+        store = store_name or graph.new_name(f"{prefix}-STATE-STORE")
+        parent = self._node
+        if self._repartition_required:
+            parent = builder.repartition_edge(
+                parent,
+                self._name or store,
+                self._key_serde,
+                self._value_serde.serialize,
+                self._value_serde.deserialize,
+            )
+        agg_serde = builder.internal_serde(value_serde)
+        graph.add_store(StoreDefinition(store, self._key_serde, agg_serde, store_kind))
+        node = graph.add(
+            prefix,
+            NodeKind.PROCESSOR,
+            [parent],
+            factory=stream_aggregate(store, self._key_serde, agg_serde, add),
             stores=[store],
         )
         return Table(builder, node, self._key_serde, agg_serde, store)
