@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from tidal.streams._contract import TopologyError
 from tidal.streams.dsl import _ops
 from tidal.streams.dsl._processor import processor_node
+from tidal.streams.dsl._stateful import table_source
 from tidal.streams.serdes import Serde
 from tidal.streams.topology import Node, NodeKind, ProcessorFactory, SinkSpec, StoreDefinition
 
 if TYPE_CHECKING:
     from tidal.streams.dsl._builder import SerdeSpec, TopologyBuilder
-    from tidal.streams.dsl._table import GroupedStream
+    from tidal.streams.dsl._table import GroupedStream, Table
 
 __all__ = ["BranchedStream", "Stream"]
 
@@ -206,6 +207,39 @@ class Stream:
             value_kept=False,
             stores=names,
         )
+
+    def to_table(
+        self,
+        store_name: str | None = None,
+        *,
+        store_kind: str = "rocksdb",
+        key_serde: SerdeSpec = None,
+        value_serde: SerdeSpec = None,
+    ) -> Table:
+        """The stream read as a table: each record upserts its key, a None value deletes it.
+
+        When the key may have changed, records go through a repartition
+        topic first (named after the store).
+        """
+        from tidal.streams.dsl._table import Table  # noqa: PLC0415  (cycle)
+
+        builder = self._builder
+        graph = builder.graph
+        store = store_name or graph.new_name("KSTREAM-TOTABLE-STATE-STORE")
+        kser = builder.internal_serde(key_serde, self._key_serde)
+        vser = builder.internal_serde(value_serde, self._value_serde)
+        parent = self._node
+        if self._repartition_required:
+            parent = builder.repartition_edge(parent, store, kser, vser.serialize, vser.deserialize)
+        graph.add_store(StoreDefinition(store, kser, vser, store_kind))
+        node = graph.add(
+            "KSTREAM-TOTABLE",
+            NodeKind.PROCESSOR,
+            [parent],
+            factory=table_source(store, kser, vser),
+            stores=[store],
+        )
+        return Table(builder, node, kser, vser, store)
 
     def group_by_key(
         self, *, key_serde: SerdeSpec = None, value_serde: SerdeSpec = None, name: str | None = None

@@ -269,3 +269,23 @@ def test_count_equals_counter(records: list[tuple[str, int]]) -> None:
         ).read_key_values_to_map()
         assert out == dict(expected)
         assert dict(driver.get_key_value_store("n").items()) == dict(expected)
+
+
+def test_stream_to_table_upserts_and_repartitions_after_a_key_change() -> None:
+    builder = TopologyBuilder("app")
+    stream = builder.stream("in", key_serde="str", value_serde="str")
+    stream.to_table("latest").filter(lambda k, v: v != "hidden").to_stream().to("out")
+    stream.select_key(lambda k, v: v).to_table("by-value")
+    topology = builder.compile()
+    assert topology.repartition_topics == {"app-by-value-repartition"}
+    with TopologyTestDriver(builder) as driver:
+        source = driver.create_input_topic("in", "str", "str")
+        source.pipe_key_value_list([("a", "x"), ("a", "hidden"), ("b", "y"), ("b", None)])
+        out = driver.create_output_topic("out", "str", "str")
+        assert out.read_key_values_to_list() == [("a", "x"), ("a", None), ("b", "y"), ("b", None)]
+        assert dict(driver.get_key_value_store("latest").items()) == {"a": "hidden"}
+        assert dict(driver.get_key_value_store("by-value").items()) == {
+            "x": "x",
+            "hidden": "hidden",
+            "y": "y",
+        }
