@@ -1,0 +1,118 @@
+"""Transactions across broker restarts: Prepare states completed at load, open
+transactions still holding the last stable offset, the ``.txnindex`` rebuilt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tidal.log.broker.txn import TRANSACTION_STATE_TOPIC, TxnState
+from tidal.log.storage import TXN_INDEX_SUFFIX
+
+from .conftest import TxnProducer, fetch
+
+NONE = 0
+
+
+def _no_markers(pid: int, epoch: int, commit: bool, parts: Iterable[Any]) -> set[Any]:
+    return set(parts)  # every marker "fails": the transaction stays prepared
+
+
+async def test_prepared_commit_is_completed_at_load(make_broker: Any) -> None:
+    broker = await make_broker()
+    broker.topics.create_topic("data", 2)
+    producer = TxnProducer(broker, "prepared")
+    await producer.init()
+    await producer.add("data", 0, 1)
+    await producer.produce("data", 0, 3)
+    await producer.produce("data", 1, 2)
+    broker.txn.write_markers = _no_markers
+    assert await producer.end(commit=True) == NONE  # the decision is durable
+    assert broker.txn.transactions["prepared"].state == TxnState.PREPARE_COMMIT
+    assert await producer.end(commit=True) == 51  # CONCURRENT_TRANSACTIONS meanwhile
+    assert (await TxnProducer(broker, "prepared").init()).error_code == 51
+    assert (await fetch(broker, "data", 0, committed=True)).last_stable_offset == 0
+    await broker.stop()
+
+    again = await make_broker()
+    assert again.txn.transactions["prepared"].state == TxnState.COMPLETE_COMMIT
+    for partition, count in ((0, 3), (1, 2)):
+        read = await fetch(again, "data", partition, committed=True)
+        assert read.last_stable_offset == read.high_watermark == count + 1
+        assert read.aborted_transactions == []
+
+
+async def test_prepared_transaction_retried_while_running(make_broker: Any) -> None:
+    broker = await make_broker()
+    broker.topics.create_topic("data", 2)
+    producer = TxnProducer(broker, "retry")
+    await producer.init()
+    await producer.add("data", 0)
+    await producer.produce("data", 0, 1)
+    real = broker.txn.write_markers
+    broker.txn.write_markers = _no_markers
+    assert await producer.end(commit=False) == NONE
+    broker.txn.write_markers = real
+    broker.txn.retry_pending()
+    assert broker.txn.transactions["retry"].state == TxnState.COMPLETE_ABORT
+    read = await fetch(broker, "data", 0, committed=True)
+    assert [t.first_offset for t in read.aborted_transactions] == [0]
+
+
+async def test_open_transaction_survives_a_restart_then_times_out(make_broker: Any) -> None:
+    broker = await make_broker()
+    broker.topics.create_topic("data", 2)
+    producer = TxnProducer(broker, "open")
+    await producer.init(timeout_ms=5000)
+    await producer.add("data", 1)
+    await producer.produce("data", 1, 4)
+    await broker.stop()
+
+    again = await make_broker()
+    assert again.txn.transactions["open"].state == TxnState.ONGOING
+    held = await fetch(again, "data", 1, committed=True)
+    assert held.last_stable_offset == 0  # from the producer-state snapshot
+    assert held.high_watermark == 4
+    assert again.txn.abort_timed_out(now=again.txn.clock() + 10_000) == ["open"]
+    done = await fetch(again, "data", 1, committed=True)
+    assert done.last_stable_offset == 5
+    assert [(t.producer_id, t.first_offset) for t in done.aborted_transactions] == [
+        (producer.producer_id, 0)
+    ]
+
+
+async def test_txn_index_is_rebuilt_from_the_log(make_broker: Any) -> None:
+    broker = await make_broker()
+    broker.topics.create_topic("data", 2)
+    producer = TxnProducer(broker, "rebuild")
+    await producer.init()
+    for commit in (False, True, False):
+        await producer.add("data", 0)
+        await producer.produce("data", 0, 2)
+        assert await producer.end(commit=commit) == NONE
+    log = broker.partition_log("data", 0)
+    assert log is not None
+    before = log.txn_index.entries()
+    assert [(e.first_offset, e.last_offset) for e in before] == [(0, 2), (6, 8)]
+    directory = log.directory
+    await broker.stop()
+    for path in directory.iterdir():  # lose the index and the snapshots: a full replay
+        if path.name.endswith((TXN_INDEX_SUFFIX, ".snapshot")):
+            path.unlink()
+
+    again = await make_broker()
+    read = await fetch(again, "data", 0, committed=True)
+    assert [t.first_offset for t in read.aborted_transactions] == [0, 6]
+    rebuilt = again.partition_log("data", 0)
+    assert rebuilt is not None
+    assert rebuilt.txn_index.entries() == before
+
+
+async def test_transaction_state_topic_is_compacted_and_listed(make_broker: Any) -> None:
+    broker = await make_broker()
+    await TxnProducer(broker, "listed").init()
+    assert broker.internal_topics()[TRANSACTION_STATE_TOPIC] == 3
+    partition = broker.txn.partition_for("listed")
+    log = broker.logs.get_log(TRANSACTION_STATE_TOPIC, partition)
+    assert log is not None
+    assert log.config.compact
