@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -36,7 +37,12 @@ from tidal.log.broker import EmbeddedBroker
 from tidal.log.client.admin import AdminClient
 from tidal.streams._contract import CompiledTopologyProtocol, StreamsError, TaskId
 from tidal.streams.runtime._builder import BuilderFacade
-from tidal.streams.runtime._config import AT_LEAST_ONCE, DEFAULT_STATE_DIR, AppConfig
+from tidal.streams.runtime._config import (
+    AT_LEAST_ONCE,
+    DEFAULT_STATE_DIR,
+    AppConfig,
+    ConfigurationError,
+)
 from tidal.streams.runtime._metrics import StreamsMetrics
 from tidal.streams.runtime._runtime import StreamsRuntime
 from tidal.streams.runtime._tasks import StoreOpener, default_store_opener
@@ -125,6 +131,27 @@ class App(BuilderFacade):
     @property
     def application_id(self) -> str:
         return self.config.application_id
+
+    def configure(self, **overrides: Any) -> None:
+        """Change settings before the app starts (``tidal run`` flags use this).
+
+        Takes :class:`AppConfig` field names; each value is checked as in the
+        constructor. ``application_id`` can change only while the topology is
+        not compiled yet (it names the internal topics).
+        """
+        if self.state != "created":
+            raise StreamsError("settings can change only before the app starts")
+        unknown = set(overrides) - set(AppConfig.__dataclass_fields__)
+        if unknown:
+            raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "state_dir" in overrides:
+            overrides["state_dir"] = Path(overrides["state_dir"])
+        new_id = overrides.get("application_id", self.config.application_id)
+        self.config = dataclasses.replace(self.config, **overrides)
+        if new_id != self._application_id:
+            self.rename(new_id)
+            self.metrics = StreamsMetrics(new_id, self.metrics.registry)
+        self._bootstrap = self.config.bootstrap_servers
 
     @property
     def bootstrap_servers(self) -> str:

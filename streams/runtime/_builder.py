@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tidal.streams._contract import CompiledTopologyProtocol, StreamsError
+from tidal.streams.runtime._config import ConfigurationError
 
 __all__ = ["BuilderFacade"]
 
@@ -46,6 +47,22 @@ class BuilderFacade:
                 kwargs["default_value_serde"] = self.default_value_serde
             self._builder = TopologyBuilder(self._application_id, **kwargs)
         return self._builder
+
+    def rename(self, application_id: str) -> None:
+        """Use another application id; only before the topology is compiled."""
+        if self._given is not None and self._given.application_id != application_id:
+            raise ConfigurationError(
+                f"setting 'application_id': this App runs a topology compiled for "
+                f"'{self._given.application_id}'"
+            )
+        if self._compiled is not None:
+            raise ConfigurationError(
+                "setting 'application_id': the topology is already compiled "
+                f"for '{self._application_id}'"
+            )
+        self._application_id = application_id
+        if self._builder is not None:
+            self._builder.application_id = application_id
 
     def stream(self, *args: Any, **kwargs: Any) -> Any:
         """``app.builder.stream(...)``: a stream of one or more topics."""

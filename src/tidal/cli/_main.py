@@ -12,6 +12,7 @@ from tidal.cli._dump_log import dump_log
 from tidal.cli._groups import groups
 from tidal.cli._perf import perf
 from tidal.cli._produce import produce
+from tidal.cli._run import run_app
 from tidal.cli._topics import topics
 
 __all__ = ["main"]
@@ -33,3 +34,4 @@ main.add_command(produce)
 main.add_command(consume)
 main.add_command(groups)
 main.add_command(perf)
+main.add_command(run_app)

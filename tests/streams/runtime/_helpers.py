@@ -83,8 +83,14 @@ async def read_all(
 
 async def _partitions(consumer: Consumer, topic: str) -> list[TopicPartition]:
     async with AdminClient(bootstrap_servers=consumer.config.bootstrap_servers) as admin:
+        # The app under test may not have created the topic yet.
+        await wait_for(lambda: _exists(admin, topic), timeout=30, what=f"topic '{topic}' to exist")
         described = await admin.describe_topics([topic])
     return [TopicPartition(topic, p.partition) for p in described[topic].partitions]
+
+
+async def _exists(admin: AdminClient, topic: str) -> bool:
+    return topic in await admin.list_topics()
 
 
 async def committed(

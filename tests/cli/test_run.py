@@ -1,0 +1,135 @@
+"""``tidal run MODULE:APP`` as a subprocess: settings from flags and the
+environment, a final commit on SIGTERM, one-line errors for bad targets."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.streams.runtime._helpers import (
+    BROKER_CONFIG,
+    committed,
+    create_topic,
+    latest_counts,
+    produce,
+    read_all,
+)
+from tests.streams.runtime._topology import INPUT, OUTPUT
+from tidal.log.broker import EmbeddedBroker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APP_MODULE = """
+from tests.streams.runtime._helpers import FAST_CLIENT, FAST_CONSUMER
+from tests.streams.runtime._topology import CountTopology, open_file_store
+from tidal.streams import App
+
+app = App(
+    "wc",
+    "127.0.0.1:1",  # replaced by --bootstrap-server
+    state_dir="unused",
+    topology=CountTopology("wc"),
+    store_opener=open_file_store,
+    client_config=FAST_CLIENT,
+    consumer_config=FAST_CONSUMER,
+)
+not_an_app = 42
+"""
+
+
+def tidal(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    environment = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{cwd}", **(env or {})}
+    environment.pop("TIDAL_BOOTSTRAP_SERVERS", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tidal", "run", *args],
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def app_dir(tmp_path: Path) -> Path:
+    (tmp_path / "wcapp.py").write_text(textwrap.dedent(APP_MODULE))
+    return tmp_path
+
+
+@pytest.fixture
+async def broker(tmp_path: Path) -> AsyncIterator[str]:
+    async with EmbeddedBroker(data_dir=tmp_path / "broker", config=BROKER_CONFIG) as b:
+        await create_topic(b.bootstrap_servers, INPUT, 2)
+        yield b.bootstrap_servers
+
+
+async def test_sigterm_stops_after_a_final_commit(app_dir: Path, broker: str) -> None:
+    records = [(w, b"x") for w in (b"a", b"b", b"c", b"a")]
+    await produce(broker, records)
+    # A commit interval far beyond the test: only the final commit commits.
+    proc = tidal(
+        app_dir,
+        "wcapp:app",
+        "--bootstrap-server",
+        broker,
+        "--commit-interval-ms",
+        "600000",
+        env={"TIDAL_STATE_DIR": str(app_dir / "state")},
+    )
+    try:
+        out = await read_all(broker, OUTPUT, expected=4, timeout=30)
+        assert latest_counts(out) == {b"a": 2, b"b": 1, b"c": 1}
+        assert await committed(broker, "wc") == {}
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+    assert "stopped after a final commit" in stderr
+    offsets = await committed(broker, "wc")
+    assert sum(om.offset for om in offsets.values()) == 4
+    assert any((app_dir / "state" / "wc").glob("0_*/counts.json"))
+
+
+async def test_application_id_override_needs_an_uncompiled_topology(app_dir: Path) -> None:
+    proc = tidal(app_dir, "wcapp:app", "--application-id", "other")
+    _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
+    assert proc.returncode == 2
+    assert "application_id" in stderr
+    assert "'wc'" in stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("wcapp", "'wcapp' is not MODULE:APP (for example: wordcount:app)"),
+        ("nosuchmodule:app", "no module named 'nosuchmodule'"),
+        ("wcapp:missing", "module 'wcapp' has no attribute 'missing'"),
+        (
+            "wcapp:not_an_app",
+            "'wcapp:not_an_app' is a int, not a tidal.streams.App (or a function returning one)",
+        ),
+    ],
+)
+def test_bad_targets_are_one_line_and_exit_2(app_dir: Path, target: str, message: str) -> None:
+    proc = tidal(app_dir, target)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert stderr.strip().splitlines() == [f"Error: {message}"]
+
+
+def test_bad_setting_from_the_environment_exits_2(app_dir: Path) -> None:
+    proc = tidal(app_dir, "wcapp:app", env={"TIDAL_PROCESSING_GUARANTEE": "exactly_once_v2"})
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 2
+    assert "'exactly_once_v2' is not yet supported" in stderr
