@@ -14,6 +14,7 @@ from tidal.cli._perf import perf
 from tidal.cli._produce import produce
 from tidal.cli._run import run_app
 from tidal.cli._topics import topics
+from tidal.cli._transactions import transactions
 
 __all__ = ["main"]
 
@@ -33,5 +34,6 @@ main.add_command(topics)
 main.add_command(produce)
 main.add_command(consume)
 main.add_command(groups)
+main.add_command(transactions)
 main.add_command(perf)
 main.add_command(run_app)
