@@ -8,6 +8,7 @@ from tidal._version import __version__
 from tidal.cli._broker import broker
 from tidal.cli._common import root_connection_options
 from tidal.cli._consume import consume
+from tidal.cli._demo import demo
 from tidal.cli._dump_log import dump_log
 from tidal.cli._groups import groups
 from tidal.cli._perf import perf
@@ -37,3 +38,4 @@ main.add_command(groups)
 main.add_command(transactions)
 main.add_command(perf)
 main.add_command(run_app)
+main.add_command(demo)
