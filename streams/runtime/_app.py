@@ -136,8 +136,8 @@ class App(BuilderFacade):
         """Change settings before the app starts (``tidal run`` flags use this).
 
         Takes :class:`AppConfig` field names; each value is checked as in the
-        constructor. ``application_id`` can change only while the topology is
-        not compiled yet (it names the internal topics).
+        constructor. ``application_id`` cannot change for a topology given
+        already compiled (it names the internal topics).
         """
         if self.state != "created":
             raise StreamsError("settings can change only before the app starts")
@@ -355,5 +355,5 @@ class App(BuilderFacade):
         if name not in runtime.tasks.store_names():
             known = ", ".join(sorted(runtime.tasks.store_names())) or "none"
             raise KeyError(f"no store '{name}' in the topology (its stores: {known})")
-        ks, vs = self.store_serdes(name, key_serde, value_serde)
+        ks, vs = self.store_serdes(runtime.topology, name, key_serde, value_serde)
         return ReadOnlyKeyValueStore(lambda: runtime.tasks.store_instances(name), ks, vs)

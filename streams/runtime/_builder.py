@@ -2,7 +2,8 @@
 
 ``app.builder`` is a :class:`tidal.streams.dsl.TopologyBuilder`, made on first
 use (so an App that runs a compiled topology never imports the DSL);
-``app.stream``, ``app.table`` and ``app.describe`` are the builder's.
+``app.stream``, ``app.table`` and ``app.describe`` are the builder's. The
+topology is compiled when the app starts, so the builder may grow until then.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ class BuilderFacade:
         self.default_value_serde = default_value_serde
         self._given = topology
         self._builder: Any = None
-        self._compiled: CompiledTopologyProtocol | None = None
 
     @property
     def builder(self) -> Any:
@@ -49,16 +49,11 @@ class BuilderFacade:
         return self._builder
 
     def rename(self, application_id: str) -> None:
-        """Use another application id; only before the topology is compiled."""
+        """Use another application id (before the app starts)."""
         if self._given is not None and self._given.application_id != application_id:
             raise ConfigurationError(
                 f"setting 'application_id': this App runs a topology compiled for "
                 f"'{self._given.application_id}'"
-            )
-        if self._compiled is not None:
-            raise ConfigurationError(
-                "setting 'application_id': the topology is already compiled "
-                f"for '{self._application_id}'"
             )
         self._application_id = application_id
         if self._builder is not None:
@@ -77,19 +72,19 @@ class BuilderFacade:
         return self.topology().describe()
 
     def topology(self) -> CompiledTopologyProtocol:
-        """The compiled topology (compiled once, on first use)."""
+        """The compiled topology: the builder's as it stands now, or the one given."""
         if self._given is not None:
             return self._given
-        if self._compiled is None:
-            compiled: CompiledTopologyProtocol = self.builder.compile()
-            self._compiled = compiled
-        return self._compiled
+        compiled: CompiledTopologyProtocol = self.builder.compile()
+        return compiled
 
-    def store_serdes(self, name: str, key_serde: Any, value_serde: Any) -> tuple[Any, Any]:
+    def store_serdes(
+        self, topology: CompiledTopologyProtocol, name: str, key_serde: Any, value_serde: Any
+    ) -> tuple[Any, Any]:
         """Serdes to read store ``name`` with: given, else the store's, else defaults."""
         from tidal.streams.serdes import resolve_serde  # noqa: PLC0415
 
-        spec_serdes = getattr(self.topology(), "store_serdes", None)
+        spec_serdes = getattr(topology, "store_serdes", None)
         known: tuple[Any, Any] = (None, None)
         if callable(spec_serdes):
             known = spec_serdes(name)

@@ -130,7 +130,7 @@ def _fail(message: str, code: int) -> None:
     show_default=True,
 )
 @click.pass_context
-def run_app(ctx: click.Context, target: str, log_level: str, **flags: Any) -> None:
+def run_app(ctx: click.Context, /, target: str, log_level: str, **flags: Any) -> None:
     """Run the streams App MODULE:APP until Ctrl-C or SIGTERM (then a final commit)."""
     from tidal.streams import StreamsError  # noqa: PLC0415
 

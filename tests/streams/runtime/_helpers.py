@@ -56,7 +56,7 @@ async def create_topic(bootstrap: str, name: str, partitions: int) -> None:
 
 
 async def produce(
-    bootstrap: str, records: Sequence[tuple[bytes, bytes]], topic: str = INPUT
+    bootstrap: str, records: Sequence[tuple[bytes | None, bytes]], topic: str = INPUT
 ) -> None:
     """Send ``(key, value)`` records, keyed partitioning, and wait for the acks."""
     async with Producer(bootstrap_servers=bootstrap, linger_ms=0) as producer:
