@@ -184,3 +184,14 @@ def test_store_serdes_for_typed_views() -> None:
     assert value_serde.deserialize(value_serde.serialize(7)) == 7
     with pytest.raises(TopologyError):
         topology.store_serdes("nope")
+
+
+def test_describe_shows_table_and_processor_stores() -> None:
+    builder = TopologyBuilder("app")
+    builder.add_store("seen")
+    builder.table("users", store_name="users").to_stream().process(object, stores=["seen"])
+    text = builder.describe()
+    assert "    Processor: KTABLE-SOURCE-0000000001 (stores: [users])\n" in text
+    assert "    Processor: KSTREAM-PROCESSOR-0000000003 (stores: [seen])\n" in text
+    (sub,) = builder.compile().subtopologies
+    assert [s.name for s in sub.stores] == ["users", "seen"]
