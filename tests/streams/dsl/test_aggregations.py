@@ -289,3 +289,29 @@ def test_stream_to_table_upserts_and_repartitions_after_a_key_change() -> None:
             "hidden": "hidden",
             "y": "y",
         }
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["u1", "u2", "u3", "u4"]), st.sampled_from(["eu", "us", None])),
+        max_size=40,
+    )
+)
+def test_regrouped_count_equals_counter_of_current_rows(
+    updates: list[tuple[str, str | None]],
+) -> None:
+    builder = TopologyBuilder("prop")
+    region_counts(builder)
+    with TopologyTestDriver(builder) as driver:
+        driver.create_input_topic("user-regions", "str", "str").pipe_key_value_list(updates)
+        current: dict[str, str] = {}
+        for user, region in updates:
+            if region is None:
+                current.pop(user, None)
+            else:
+                current[user] = region
+        counts = dict(driver.get_key_value_store("region-counts").items())
+        assert {r: n for r, n in counts.items() if n} == dict(Counter(current.values()))
+        latest = driver.create_output_topic("region-counts", "str", "long").read_key_values_to_map()
+        assert latest == counts
