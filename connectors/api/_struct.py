@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from tidal.connectors._java import java_to_string
+
 from ._errors import DataError
 from ._schema import Field, Schema, Type, validate_value
 
@@ -100,4 +102,13 @@ class Struct:
 
     def __repr__(self) -> str:
         inner = ",".join(f"{f.name}={self._values[f.index]!r}" for f in self.schema.fields)
+        return f"Struct{{{inner}}}"
+
+    def __str__(self) -> str:
+        """Kafka's ``Struct.toString``: ``Struct{name=value,...}`` without unset fields."""
+        inner = ",".join(
+            f"{f.name}={java_to_string(self._values[f.index])}"
+            for f in self.schema.fields
+            if self._values[f.index] is not None
+        )
         return f"Struct{{{inner}}}"

@@ -224,7 +224,10 @@ class ConfigDef:
         parsed: dict[str, Any] = {}
         for key in self._keys.values():
             try:
-                parsed[key.name] = _parse_value(key, props)
+                parsed[key.name] = _parse_value(key, props, check=False)
+                if key.validator is not None:
+                    # A value of the right type that the validator rejects is still shown.
+                    key.validator.ensure_valid(key.name, parsed[key.name])
             except ConfigError as exc:
                 values[key.name].add_error(str(exc))
         for key in self._keys.values():
@@ -253,7 +256,7 @@ class ConfigDef:
         return f"ConfigDef({list(self._keys)})"
 
 
-def _parse_value(key: ConfigKey, props: Mapping[str, Any]) -> Any:
+def _parse_value(key: ConfigKey, props: Mapping[str, Any], *, check: bool = True) -> Any:
     if key.name in props:
         value = parse_type(key.name, props[key.name], key.type)
     elif key.has_default:
@@ -262,7 +265,7 @@ def _parse_value(key: ConfigKey, props: Mapping[str, Any]) -> Any:
         raise ConfigError(
             f'Missing required configuration "{key.name}" which has no default value.'
         )
-    if key.validator is not None:
+    if check and key.validator is not None:
         key.validator.ensure_valid(key.name, value)
     return value
 

@@ -130,7 +130,7 @@ def test_parse_applies_defaults_and_raises_on_missing_required() -> None:
         "topics": ["a", "b"],
     }
     with pytest.raises(
-        ConfigError, match='Missing required configuration "file" which has no default value.'
+        ConfigError, match='Missing required configuration "file" which has no default value'
     ):
         config.parse({})
     with pytest.raises(ConfigError, match="Value must be at least 1"):
