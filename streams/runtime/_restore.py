@@ -167,9 +167,10 @@ class Restorer:
         if not self._show:
             return
         if self._bar is None:
+            from rich.console import Console  # noqa: PLC0415
             from rich.progress import Progress  # noqa: PLC0415
 
-            self._bar = Progress(transient=True)
+            self._bar = Progress(console=Console(stderr=True), transient=True)
             self._bar.start()
             self._bar_task = self._bar.add_task("restoring state", total=0)
         if total:

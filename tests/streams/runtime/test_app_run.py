@@ -3,6 +3,8 @@ restoration from the changelog."""
 
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -67,7 +69,10 @@ async def test_restart_resumes_from_committed_offsets_with_state(
     assert second.metrics.value("tidal_streams_records_restored_total", store="counts") == 0
 
 
-async def test_wiped_state_dir_restores_from_the_changelog(broker: str, tmp_path: Path) -> None:
+async def test_wiped_state_dir_restores_from_the_changelog(
+    broker: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tidal.streams.runtime")
     await produce(broker, words(2))
     await count_app(broker, tmp_path / "state").run_async(timeout=30, stop_when_idle_ms=300)
     shutil.rmtree(tmp_path / "state")
@@ -83,6 +88,9 @@ async def test_wiped_state_dir_restores_from_the_changelog(broker: str, tmp_path
     restored = again.metrics.value("tidal_streams_records_restored_total", store="counts")
     assert restored == len(changelog)
     assert again.metrics.value("tidal_streams_restore_seconds_total") > 0
+    # Without a terminal, progress is a log line per task, before and after.
+    assert re.search(r"task 0_\d: restoring \d+ changelog records", caplog.text)
+    assert re.search(r"task 0_\d: restored in \d+\.\d+ s", caplog.text)
 
 
 async def test_embedded_broker_lives_under_the_state_dir(tmp_path: Path) -> None:
