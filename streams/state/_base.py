@@ -143,7 +143,9 @@ class BufferedStore:
             raise StoreError(
                 f"cannot restore state store {self._name!r}: it holds uncommitted writes"
             )
-        self._write(records, next_offset)
+        # The last record of a key decides its state; the committed layers rely on
+        # seeing each key once.
+        self._write(dict(records).items(), next_offset)
         self._offset = next_offset
 
     def close(self) -> None:
@@ -164,7 +166,7 @@ class BufferedStore:
         raise NotImplementedError
 
     def _write(self, writes: Iterable[Write], changelog_offset: int | None) -> None:
-        """Apply ``writes`` and the offset (when not None) atomically."""
+        """Apply ``writes`` (each key once) and the offset (when not None) atomically."""
         raise NotImplementedError
 
     def _close(self) -> None:

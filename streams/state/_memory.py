@@ -1,21 +1,19 @@
 """A partition store in a dict, for tests and for state rebuilt on every start.
 
 The committed layer is a dict plus a sorted list of its keys, so that a range
-is a binary search and a slice rather than a sort of the whole store.
+is a binary search and a slice. Commits only note which keys came and went;
+the list catches up at the next range, so stores that are never ranged (most
+aggregations) never pay for ordering.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
 from tidal.streams.state._base import BufferedStore, Pair, Write
 
 __all__ = ["InMemoryPartitionStore"]
-
-# Past this many keys added or removed in one commit, rebuilding the sorted key
-# list in one pass beats moving its tail once per key.
-_BULK = 64
 
 
 class InMemoryPartitionStore(BufferedStore):
@@ -33,12 +31,14 @@ class InMemoryPartitionStore(BufferedStore):
     ([], 1)
     """
 
-    __slots__ = ("_data", "_keys")
+    __slots__ = ("_added", "_data", "_keys", "_removed")
 
     def __init__(self, name: str) -> None:
         super().__init__(name)
         self._data: dict[bytes, bytes] = {}
-        self._keys: list[bytes] = []  # the keys of _data, sorted
+        self._keys: list[bytes] = []  # the keys of _data, sorted, once _sync_keys() ran
+        self._added: list[bytes] = []  # keys committed since, not in _keys
+        self._removed = False  # whether keys of _keys were deleted since
         self._read = self._data.get
 
     def approximate_num_entries(self) -> int:
@@ -48,6 +48,8 @@ class InMemoryPartitionStore(BufferedStore):
     def _committed_range(
         self, start: bytes | None, end: bytes | None, reverse: bool
     ) -> Iterator[Pair]:
+        if self._added or self._removed:
+            self._sync_keys()
         keys = self._keys
         lo = 0 if start is None else bisect_left(keys, start)
         hi = len(keys) if end is None else bisect_left(keys, end)
@@ -57,37 +59,41 @@ class InMemoryPartitionStore(BufferedStore):
         return _pairs(self._data, chosen)
 
     def _write(self, writes: Iterable[Write], changelog_offset: int | None) -> None:
+        # Each key appears once in ``writes`` (a commit's buffer, a deduplicated restore).
         data = self._data
-        existed: dict[bytes, bool] = {}  # key -> was it committed before these writes
+        added = self._added
         for key, value in writes:
-            if key not in existed:
-                existed[key] = key in data
             if value is None:
-                data.pop(key, None)
+                if data.pop(key, None) is not None:
+                    self._removed = True
+            elif key in data:
+                data[key] = value
             else:
                 data[key] = value
-        added = [key for key, was in existed.items() if not was and key in data]
-        removed = [key for key, was in existed.items() if was and key not in data]
-        if removed or added:
-            self._update_keys(added, removed)
+                added.append(key)
 
-    def _update_keys(self, added: list[bytes], removed: list[bytes]) -> None:
+    def _sync_keys(self) -> None:
+        """Bring the sorted key list up to date with the committed dict."""
+        data = self._data
         keys = self._keys
-        if len(removed) + len(added) > _BULK:
-            gone = set(removed)
-            kept = [key for key in keys if key not in gone] if gone else keys
-            kept.extend(added)
-            kept.sort()
-            self._keys = kept
-            return
-        for key in removed:
-            del keys[bisect_left(keys, key)]
-        for key in added:
-            insort(keys, key)
+        if self._removed:
+            # A key deleted and written again can sit in both lists: keep one.
+            fresh = {key for key in self._added if key in data}
+            keys = [key for key in keys if key in data and key not in fresh]
+            added = sorted(fresh)
+        else:
+            added = sorted(self._added)
+        # Two sorted runs: this sort is one linear merge.
+        keys.extend(added)
+        keys.sort()
+        self._keys = keys
+        self._added = []
+        self._removed = False
 
     def _close(self) -> None:
         self._data = {}
         self._keys = []
+        self._added = []
         self._read = self._data.get
 
 

@@ -136,3 +136,51 @@ def test_open_store_refuses_names_that_escape_the_task_dir(tmp_path: Path, name:
 def test_open_store_refuses_unknown_kinds(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown kind 'redis'; valid kinds: memory, rocksdb"):
         open_store(StoreSpec("counts", None, kind="redis"), tmp_path)
+
+
+@pytest.mark.parametrize("cache_entries", [1, 2, 8192])
+def test_read_cache_follows_commits_and_restores(tmp_path: Path, cache_entries: int) -> None:
+    store = RocksDBPartitionStore("counts", tmp_path / "counts", cache_entries=cache_entries)
+    store.put(b"a", b"1")
+    store.put(b"b", b"1")
+    store.commit(1)
+    assert (store.get(b"a"), store.get(b"b"), store.get(b"c")) == (b"1", b"1", None)
+    store.put(b"a", b"2")
+    store.delete(b"b")
+    store.put(b"c", b"2")
+    store.commit(2)
+    assert (store.get(b"a"), store.get(b"b"), store.get(b"c")) == (b"2", None, b"2")
+    store.restore([(b"a", None), (b"b", b"3")], 3)
+    assert (store.get(b"a"), store.get(b"b"), store.get(b"c")) == (None, b"3", b"2")
+    store.close()
+
+
+def test_failed_write_leaves_no_stale_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = RocksDBPartitionStore("counts", tmp_path / "counts")
+    store.put(b"a", b"1")
+    store.commit(1)
+    assert store.get(b"a") == b"1"  # now cached
+    store.put(b"a", b"2")
+
+    class FailingDb:
+        def __init__(self, db: object) -> None:
+            self._db = db
+
+        def write(self, batch: object) -> None:
+            raise OSError("disk full")
+
+    real = store._db
+    monkeypatch.setattr(store, "_db", FailingDb(real))
+    with pytest.raises(OSError, match="disk full"):
+        store.commit(2)
+    monkeypatch.setattr(store, "_db", real)
+    store.rollback()
+    assert store.get(b"a") == b"1"
+    store.close()
+
+
+def test_cache_size_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cache_entries must be at least 1, got 0"):
+        RocksDBPartitionStore("counts", tmp_path / "counts", cache_entries=0)
