@@ -123,8 +123,13 @@ class BrokerConnection:
             raise
 
     async def _handshake(self) -> None:
+        """ApiVersions, from our highest version down, as Kafka's client does
+        (KIP-511): a broker that does not know the version answers
+        UNSUPPORTED_VERSION with the ApiVersions range it serves, or with no
+        ranges at all before Kafka 2.4; the next try uses its highest version
+        (v0 when it named none). Each try is lower than the last, so this ends."""
         version = _API_VERSIONS_FIRST
-        for _ in range(2):
+        while True:
             request = ApiVersionsRequest(
                 client_software_name=self.config.client_software_name,
                 client_software_version="1",
@@ -132,14 +137,17 @@ class BrokerConnection:
             response = await self._send(request, version, self.config.request_timeout_ms)
             assert isinstance(response, ApiVersionsResponse)
             versions = broker_versions(response)
-            if response.error_code == UnsupportedVersionError.code:
-                # KIP-511: retry with the broker's highest ApiVersions version.
-                version = min(versions.get(18, (0, 0))[1], version - 1)
+            if response.error_code == UnsupportedVersionError.code and version > 0:
+                offered = versions.get(ApiVersionsRequest.api_key, (0, 0))[1]
+                retry = max(0, min(offered, version - 1))
+                log.debug("%s: ApiVersions v%d unsupported, trying v%d", self, version, retry)
+                version = retry
                 continue
+            if response.error_code == UnsupportedVersionError.code:
+                raise UnsupportedVersionError(f"{self.address} does not answer ApiVersions v0")
             raise_for_code(response.error_code)
             self.api_versions = versions
             return
-        raise UnsupportedVersionError(f"{self.address} does not answer ApiVersions")
 
     # -- requests --------------------------------------------------------------
 

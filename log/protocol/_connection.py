@@ -53,6 +53,7 @@ __all__ = [
 #: Kafka's ``socket.request.max.bytes`` default.
 DEFAULT_MAX_FRAME_SIZE = 104_857_600
 _SIZE = struct.Struct(">i")
+_API_VERSIONS = 18
 
 
 class Role(enum.Enum):
@@ -80,7 +81,9 @@ class RequestReceived:
 
 @dataclass(frozen=True, slots=True)
 class ResponseReceived:
-    """A response a client was waiting for, with the request it answers."""
+    """A response a client was waiting for, with the request it answers and
+    the version its body was read in (0 for an ApiVersions answer a broker sent
+    as v0 because it did not know the version asked)."""
 
     correlation_id: int
     api_version: int
@@ -243,12 +246,21 @@ class Connection:
         response_cls = spec.response if spec is not None else None
         if response_cls is None:
             return self._fail(f"no response declared for api key {cls.api_key}")
+        version = pending.api_version
         try:
             _, pos = ResponseHeader.decode(frame, header_version)
-            response = response_cls.decode(frame, pending.api_version, self.limits, pos)
+            try:
+                response = response_cls.decode(frame, version, self.limits, pos)
+            except ProtocolDecodeError:
+                # A broker that does not know this ApiVersions version answers
+                # with a v0 body (KIP-511); Kafka's client falls back the same way.
+                if cls.api_key != _API_VERSIONS or version == 0:
+                    raise
+                version = 0
+                response = response_cls.decode(frame, version, self.limits, pos)
         except ProtocolDecodeError as e:
             return self._fail(str(e), correlation_id)
-        return ResponseReceived(correlation_id, pending.api_version, pending.request, response)
+        return ResponseReceived(correlation_id, version, pending.request, response)
 
     # -- output --------------------------------------------------------------
 
