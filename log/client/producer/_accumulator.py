@@ -11,6 +11,7 @@ when a batch completes, succeeded or failed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -106,29 +107,42 @@ class RecordAccumulator:
         elif dq:
             last = dq[-1]
             if last.attempts == 0 and last.size + size <= self.batch_size:
-                last.memory += size
                 return last.append(key, value, timestamp, headers, size)
         if abort_on_new_batch:
             return None
-        batch = ProducerBatch(tp, time.monotonic())
-        batch.memory = size
-        self.incomplete.add(batch)
-        batch.done.add_done_callback(lambda _f: self._completed(batch))
+        batch = self._new_batch(tp, time.monotonic())
         dq.append(batch)
         return batch.append(key, value, timestamp, headers, size)
+
+    def _new_batch(self, tp: TopicPartition, created: float) -> ProducerBatch:
+        batch = ProducerBatch(tp, created)
+        self.incomplete.add(batch)
+        batch.done.add_done_callback(lambda _f: self._completed(batch))
+        return batch
 
     def _completed(self, batch: ProducerBatch) -> None:
         self.incomplete.discard(batch)
         self.release(batch.memory)
 
+    def _forget(self, batch: ProducerBatch, _fut: object) -> None:
+        self.incomplete.discard(batch)
+
     def requeue(self, batch: ProducerBatch) -> None:
         """Put a batch to retry back at the head of its partition, in
-        sequence order among other retries."""
+        sequence order among the other batches sent before."""
         dq = self.batches.setdefault(batch.tp, deque())
         i = 0
-        while i < len(dq) and dq[i].attempts > 0 and dq[i].sequence < batch.sequence:
+        while i < len(dq) and dq[i].has_sequence and dq[i].sequence < batch.sequence:
             i += 1
         dq.insert(i, batch)
+
+    def split_and_requeue(self, batch: ProducerBatch) -> None:
+        """Replace a batch the broker found too large by its two halves, at
+        the head of its partition as a retry would be (not counted as one)."""
+        for part in reversed(batch.split()):  # the second half first: each goes to the head
+            self.incomplete.add(part)
+            part.done.add_done_callback(functools.partial(self._forget, part))
+            self.requeue(part)
 
     def queued(self) -> Iterator[ProducerBatch]:
         """Every batch waiting to be sent."""

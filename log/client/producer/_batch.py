@@ -8,6 +8,11 @@ bytes (same producer id, epoch and sequence) so the broker can drop a
 duplicate. Each record's :class:`RecordFuture` waits on its batch's single
 future and derives its offset from the batch's base offset, as Java's
 ``FutureRecordMetadata`` does; no per-record future is created.
+
+A batch the broker refuses as too large (MESSAGE_TOO_LARGE) is split in two
+halves that are sent in its place, keeping its producer id, epoch and
+sequences (Java's ``ProducerBatch.split``); its record futures then answer
+from the half holding their record, and the batch completes when both have.
 """
 
 from __future__ import annotations
@@ -30,14 +35,14 @@ from tidal.log.records import (
 __all__ = ["ProducerBatch", "RecordFuture", "RecordMetadata", "record_size"]
 
 #: Bytes a record adds on top of its key, value and headers (varints, attributes).
-_RECORD_OVERHEAD = 21
+RECORD_OVERHEAD = 21
 #: The record batch header.
 BATCH_OVERHEAD = 61
 
 
 def record_size(key: bytes | None, value: bytes | None, headers: tuple[Header, ...]) -> int:
     """An upper bound of a record's encoded size (Kafka's ``estimateSizeInBytesUpperBound``)."""
-    size = _RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
+    size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
     for h in headers:
         size += len(h.key) * 4 + (len(h.value) if h.value else 0) + 10
     return size
@@ -66,6 +71,7 @@ class ProducerBatch:
         "keys",
         "log_append_time",
         "memory",
+        "parts",
         "producer_epoch",
         "producer_id",
         "retry_at",
@@ -95,6 +101,8 @@ class ProducerBatch:
         self.producer_epoch = NO_PRODUCER_EPOCH
         self.attempts = 0
         self.retry_at = 0.0
+        #: After a split: the halves and the index of each one's first record.
+        self.parts: list[tuple[int, ProducerBatch]] | None = None
 
     def __repr__(self) -> str:
         return f"<ProducerBatch {self.tp.topic}-{self.tp.partition} n={len(self.timestamps)}>"
@@ -112,14 +120,54 @@ class ProducerBatch:
         headers: tuple[Header, ...],
         size: int,
     ) -> RecordFuture:
-        """Add a record whose encoded size is at most ``size``."""
+        """Add a record whose encoded size is at most ``size`` (reserved from
+        ``buffer_memory``: the batch returns it when it completes)."""
         timestamps = self.timestamps
         timestamps.append(timestamp)
         self.keys.append(key)
         self.values.append(value)
         self.headers.append(headers)
         self.size += size
+        self.memory += size
         return RecordFuture(self, len(timestamps) - 1)
+
+    def split(self) -> tuple[ProducerBatch, ProducerBatch]:
+        """Two batches with the first and second half of the records, which
+        complete this one when both have (it must hold two or more). They
+        keep its producer id, epoch and sequences, and its creation time
+        (the delivery timeout runs on); its memory stays with it."""
+        count = len(self.timestamps)
+        half = count // 2
+        first, second = ProducerBatch(self.tp, self.created), ProducerBatch(self.tp, self.created)
+        for part, cut in ((first, slice(0, half)), (second, slice(half, None))):
+            part.keys, part.values = self.keys[cut], self.values[cut]
+            part.timestamps, part.headers = self.timestamps[cut], self.headers[cut]
+            records_size = (self.size - BATCH_OVERHEAD) * len(part.timestamps) // count
+            part.size = BATCH_OVERHEAD + records_size
+        if self.has_sequence:
+            second_sequence = (self.sequence + half) & 0x7FFFFFFF
+            first.set_producer(self.producer_id, self.producer_epoch, self.sequence)
+            second.set_producer(self.producer_id, self.producer_epoch, second_sequence)
+        self.parts = [(0, first), (half, second)]
+        for part in (first, second):
+            part.done.add_done_callback(self._part_done)
+        return first, second
+
+    def _part_done(self, _fut: object) -> None:
+        parts = self.parts
+        if parts is not None and all(p.done.done() for _, p in parts) and not self.done.done():
+            self.done.set_result(None)
+
+    def part_of(self, index: int) -> tuple[ProducerBatch, int]:
+        """The batch that holds record ``index`` now, and its index there."""
+        batch = self
+        while batch.parts is not None:
+            (_, first), (start, second) = batch.parts
+            if index < start:
+                batch = first
+            else:
+                batch, index = second, index - start
+        return batch, index
 
     def encode(self, compression: Compression) -> bytes:
         """The batch's bytes, encoded on first use and kept for retries."""
@@ -179,14 +227,20 @@ class RecordFuture:
         return self._batch.done.done()
 
     def exception(self) -> BaseException | None:
-        return self._batch.done.exception()
+        batch = self._batch
+        if batch.parts is not None and batch.done.done():
+            batch = batch.part_of(self._index)[0]
+        return batch.done.exception()
 
     def result(self) -> RecordMetadata:
         """The metadata; raises the delivery error, or ``InvalidStateError`` if pending."""
-        batch = self._batch
+        batch, index = self._batch, self._index
         batch.done.result()
-        offset = batch.base_offset + self._index if batch.base_offset >= 0 else -1
-        ts = batch.log_append_time if batch.log_append_time >= 0 else batch.timestamps[self._index]
+        if batch.parts is not None:
+            batch, index = batch.part_of(index)
+            batch.done.result()
+        offset = batch.base_offset + index if batch.base_offset >= 0 else -1
+        ts = batch.log_append_time if batch.log_append_time >= 0 else batch.timestamps[index]
         return RecordMetadata(batch.tp.topic, batch.tp.partition, offset, ts)
 
     def add_done_callback(self, fn: Callable[[RecordFuture], object]) -> None:

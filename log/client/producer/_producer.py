@@ -23,7 +23,13 @@ from tidal.log.client._errors import ClientClosedError, KafkaTimeoutError, Recor
 from tidal.log.client._kernel import Kernel
 from tidal.log.client._types import TopicPartition
 from tidal.log.client.producer._accumulator import RecordAccumulator
-from tidal.log.client.producer._batch import RecordFuture, RecordMetadata, record_size
+from tidal.log.client.producer._batch import (
+    BATCH_OVERHEAD,
+    RECORD_OVERHEAD,
+    RecordFuture,
+    RecordMetadata,
+    record_size,
+)
 from tidal.log.client.producer._config import ProducerConfig
 from tidal.log.client.producer._partitioner import DefaultPartitioner, RandomPartitioner
 from tidal.log.client.producer._sender import Sender
@@ -81,6 +87,9 @@ class Producer:
         self._max_size = min(c.max_request_size, c.buffer_memory)
         # TopicPartition is a NamedTuple: building one costs more than a lookup
         self._tps: dict[tuple[str, int], TopicPartition] = {}
+        #: The sticky partitioner's partition of each topic, as it last chose;
+        #: ``send`` appends null-key records to its open batch directly.
+        self._sticky_tps: dict[str, TopicPartition] = {}
         self._started = False
         self._closed = False
 
@@ -161,13 +170,55 @@ class Producer:
             value_bytes = (
                 value if value is None or type(value) is bytes else _to_bytes(value, "value")
             )
-        hdrs = _headers(headers) if headers else ()
-        size = record_size(key_bytes, value_bytes, hdrs)
-        if size + 61 > self._max_size:
+        if headers:
+            hdrs = _headers(headers)
+            size = record_size(key_bytes, value_bytes, hdrs)
+        else:
+            hdrs = ()
+            size = (
+                RECORD_OVERHEAD
+                + (len(key_bytes) if key_bytes else 0)
+                + (len(value_bytes) if value_bytes else 0)
+            )
+        if size + BATCH_OVERHEAD > self._max_size:
             raise RecordTooLargeError(
                 f"the record is {size} bytes, more than max_request_size "
                 f"({self.config.max_request_size}) or buffer_memory ({self.config.buffer_memory})"
             )
+        if key_bytes is None and partition is None:
+            # The common case, a null key for the sticky partitioner: when the
+            # topic's sticky partition has an open batch with room, join it.
+            tp = self._sticky_tps.get(topic)
+            if tp is not None:
+                dq = self._acc.batches.get(tp)
+                if dq:
+                    batch = dq[-1]
+                    acc = self._acc
+                    if (
+                        batch.attempts == 0
+                        and batch.size + size <= acc.batch_size
+                        and acc.try_reserve(size)
+                    ):
+                        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+                        fut = batch.append(key_bytes, value_bytes, ts, hdrs, size)
+                        if batch.size >= acc.batch_size:
+                            self._sender.wakeup()
+                        return fut
+        return await self._append(
+            topic, key_bytes, value_bytes, partition, timestamp_ms, hdrs, size
+        )
+
+    async def _append(
+        self,
+        topic: str,
+        key_bytes: bytes | None,
+        value_bytes: bytes | None,
+        partition: int | None,
+        timestamp_ms: int | None,
+        hdrs: tuple[Header, ...],
+        size: int,
+    ) -> RecordFuture:
+        """:meth:`send` after serializing: partition, reserve memory, append."""
         acc = self._acc
         started = time.monotonic()
         metadata = self._kernel.cluster.metadata
@@ -204,16 +255,11 @@ class Producer:
         )
         if fut is None:  # KIP-480: a new batch moves null keys to another partition
             partition = self._partitioner.on_new_batch(topic, partition, partitions, available)
-            fut = acc.append(
-                self._topic_partition(topic, partition),
-                key_bytes,
-                value_bytes,
-                ts,
-                hdrs,
-                size,
-                abort_on_new_batch=False,
-            )
+            tp = self._topic_partition(topic, partition)
+            fut = acc.append(tp, key_bytes, value_bytes, ts, hdrs, size, abort_on_new_batch=False)
             assert fut is not None
+        if sticky:
+            self._sticky_tps[topic] = tp
         batch = fut.batch
         if batch.record_count == 1 or batch.size >= acc.batch_size:
             self._sender.wakeup()  # a linger deadline to schedule, or a full batch

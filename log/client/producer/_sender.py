@@ -42,6 +42,7 @@ from tidal.log.client.producer._idempotence import (
 from tidal.log.protocol.errors import (
     DuplicateSequenceNumberError,
     KafkaError,
+    MessageTooLargeError,
     OutOfOrderSequenceNumberError,
     UnknownProducerIdError,
     error_for_code,
@@ -185,14 +186,17 @@ class Sender:
         return out
 
     def _expire(self, now: float) -> float:
-        """Fail queued batches past ``delivery_timeout_ms``; seconds to the next expiry."""
+        """Fail queued batches past ``delivery_timeout_ms``; seconds to the next expiry.
+
+        Batches queue in creation order (a retry or split goes back to the
+        head, and is older), so the head of each partition expires first."""
         nxt = 3600.0
         for dq in self.acc.batches.values():
             while dq and now - dq[0].created >= self._delivery_timeout:
                 batch = dq.popleft()
                 self._fail(batch, self._timeout_error(batch, now))
-            for batch in dq:
-                nxt = min(nxt, batch.created + self._delivery_timeout - now)
+            if dq:
+                nxt = min(nxt, dq[0].created + self._delivery_timeout - now)
         return nxt
 
     def _timeout_error(self, batch: ProducerBatch, now: float) -> KafkaTimeoutError:
@@ -287,6 +291,17 @@ class Sender:
 
     def _handle_error(self, batch: ProducerBatch, error: KafkaError) -> None:
         now = time.monotonic()
+        if (
+            isinstance(error, MessageTooLargeError)
+            and batch.record_count > 1
+            and now - batch.created < self._delivery_timeout
+            and not (self.closing and self.kernel.closed)
+        ):
+            # As Java's producer does: the halves go out in its place, with its
+            # sequences, and a lone record that is still too large fails alone.
+            log.debug("splitting %r after %s", batch, error)
+            self.acc.split_and_requeue(batch)
+            return
         idem = self.idempotence
         resets = isinstance(error, UnknownProducerIdError | OutOfOrderSequenceNumberError)
         # Our sequence broke for this partition (KIP-360): restart at a new epoch.
