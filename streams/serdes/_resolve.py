@@ -72,6 +72,8 @@ def resolve_serde(spec: Serde[Any] | str | None, default: Serde[Any] | None = No
             raise ValueError(
                 f"unknown serde name {spec!r}; valid names: {', '.join(SERDE_NAMES)}"
             ) from None
+    if isinstance(spec, type):
+        raise TypeError(f"pass a serde instance, such as {spec.__name__}(), not the class")
     if isinstance(spec, Serde):
         return spec
     raise TypeError(
