@@ -186,7 +186,7 @@ def test_closed_store_raises(open_store_again: Opener) -> None:
     store.put(b"a", b"1")
     store.close()
     store.close()  # idempotent
-    for use in [
+    uses: list[Callable[[], object]] = [
         lambda: store.get(b"a"),
         lambda: store.put(b"a", b"1"),
         lambda: store.delete(b"a"),
@@ -194,7 +194,8 @@ def test_closed_store_raises(open_store_again: Opener) -> None:
         lambda: store.commit(1),
         store.pending,
         lambda: store.restore([], 1),
-    ]:
+    ]
+    for use in uses:
         with pytest.raises(StoreClosedError, match="state store 'counts' is closed"):
             use()
 
