@@ -373,7 +373,7 @@ class SchemaBuilder:
     def of(schema: Schema) -> SchemaBuilder:
         """A builder pre-filled with every property of ``schema`` (to derive a variant)."""
         builder = SchemaBuilder(schema.type)
-        builder._optional = schema.is_optional
+        builder._optional = True if schema.is_optional else None
         builder._default = schema.default_value
         builder._name = schema.name
         builder._version = schema.version

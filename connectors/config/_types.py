@@ -36,17 +36,28 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, name: str, value: Any = None, message: str | None = None) -> None:
-        self.config_name = name
+        self.config_name: str | None = None
+        self.config_value = value
+        self.reason = message
         if value is None and message is None:
             text = name  # a plain message
         else:
+            self.config_name = name
             text = f"Invalid value {_display(value)} for configuration {name}"
             if message:
                 text += ": " + message
         super().__init__(text)
 
+    def with_prefix(self, prefix: str) -> ConfigError:
+        """The same error about ``prefix + name`` (e.g. ``transforms.mask.fields``)."""
+        if self.config_name is None:
+            return ConfigError(f"{prefix.rstrip('.')}: {self}")
+        return ConfigError(prefix + self.config_name, self.config_value, self.reason)
+
 
 def _display(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):

@@ -6,7 +6,8 @@
 //   json_converter_cases.json   -> json_converter_golden.json   (JsonConverter round trips)
 //   header_cases.json           -> header_golden.json           (SimpleHeaderConverter)
 //   (no input)                  -> connector_configs_golden.json (ConnectorConfig definitions)
-//   (no input)                  -> validate_golden.json          (the /config/validate answer)
+//   validate_cases.json         -> validate_golden.json          (the /config/validate answer)
+//   transform_cases.json        -> transform_golden.json         (SMTs and predicates on records)
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,6 +24,10 @@ import org.apache.kafka.connect.runtime.AbstractHerder;
 import org.apache.kafka.connect.runtime.SinkConnectorConfig;
 import org.apache.kafka.connect.runtime.SourceConnectorConfig;
 import org.apache.kafka.connect.storage.SimpleHeaderConverter;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.transforms.Transformation;
+import org.apache.kafka.connect.transforms.predicates.Predicate;
 
 public class KafkaGolden {
     static final ObjectMapper M = new ObjectMapper();
@@ -33,6 +38,71 @@ public class KafkaGolden {
         headers(dir);
         connectorConfigs(dir);
         validate(dir);
+        transforms(dir);
+    }
+
+    static Map<String, String> strings(JsonNode node) {
+        Map<String, String> out = new LinkedHashMap<>();
+        node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+        return out;
+    }
+
+    static JsonConverter json(boolean schemas, boolean isKey) {
+        JsonConverter converter = new JsonConverter();
+        converter.configure(Map.of("schemas.enable", String.valueOf(schemas)), isKey);
+        return converter;
+    }
+
+    static SchemaAndValue read(JsonConverter converter, JsonNode node) {
+        if (node == null || node.isNull()) return SchemaAndValue.NULL;
+        return converter.toConnectData("topic", node.asText().getBytes(StandardCharsets.UTF_8));
+    }
+
+    static String write(JsonConverter converter, org.apache.kafka.connect.data.Schema schema, Object value) {
+        byte[] bytes = converter.fromConnectData("topic", schema, value);
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    // Each case: a record (key and value as JsonConverter text), a transform or predicate
+    // class with its config; the answer: the resulting record, or that it was dropped, or
+    // the predicate's verdict, or the exception's class.
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    static void transforms(File dir) throws Exception {
+        ObjectNode out = M.createObjectNode();
+        for (JsonNode c : M.readTree(new File(dir, "transform_cases.json"))) {
+            boolean schemas = c.get("schemas").asBoolean();
+            JsonConverter keys = json(schemas, true), values = json(schemas, false);
+            ObjectNode result = out.putObject(c.get("name").asText());
+            try {
+                SchemaAndValue key = read(keys, c.get("key"));
+                SchemaAndValue value = read(values, c.get("value"));
+                Long timestamp = c.hasNonNull("timestamp") ? c.get("timestamp").asLong() : null;
+                SinkRecord record = new SinkRecord(c.get("topic").asText(), c.get("partition").asInt(),
+                    key.schema(), key.value(), value.schema(), value.value(), c.get("offset").asLong(),
+                    timestamp, timestamp == null ? TimestampType.NO_TIMESTAMP_TYPE : TimestampType.CREATE_TIME);
+                if (c.has("headers")) {
+                    c.get("headers").fields().forEachRemaining(e -> record.headers().addString(e.getKey(), e.getValue().asText()));
+                }
+                Object plugin = Class.forName(c.get("class").asText()).getDeclaredConstructor().newInstance();
+                ((org.apache.kafka.common.Configurable) plugin).configure(strings(c.get("config")));
+                if (plugin instanceof Predicate) {
+                    result.put("test", ((Predicate) plugin).test(record));
+                    continue;
+                }
+                SinkRecord transformed = (SinkRecord) ((Transformation) plugin).apply(record);
+                if (transformed == null) {
+                    result.put("dropped", true);
+                    continue;
+                }
+                result.put("topic", transformed.topic());
+                result.put("partition", transformed.kafkaPartition());
+                result.put("key", write(keys, transformed.keySchema(), transformed.key()));
+                result.put("value", write(values, transformed.valueSchema(), transformed.value()));
+            } catch (Exception e) {
+                result.put("error", e.getClass().getSimpleName());
+            }
+        }
+        M.writerWithDefaultPrettyPrinter().writeValue(new File(dir, "transform_golden.json"), out);
     }
 
     static void jsonConverter(File dir) throws Exception {

@@ -1,0 +1,203 @@
+"""Transforms that change where a record goes: TimestampRouter, RegexRouter, and Filter.
+
+``TimestampRouter`` renames the topic with ``topic.format`` (``${topic}`` and
+``${timestamp}`` placeholders) and ``timestamp.format`` (a ``java.text.SimpleDateFormat``
+pattern, applied in UTC). ``RegexRouter`` renames topics matching ``regex`` with
+``replacement`` (Java's ``$1`` group syntax). ``Filter`` drops every record it is applied
+to; pair it with a predicate.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from tidal.connectors.api import ConnectRecord, DataError
+from tidal.connectors.config import NO_DEFAULT, ConfigDef, ConfigError, ConfigType, Importance
+
+from ._base import Transformation
+
+__all__ = ["Filter", "RegexRouter", "TimestampRouter", "java_date_format", "java_replacement"]
+
+_PATTERN_LETTERS = re.compile(r"'((?:[^']|'')*)'|([A-Za-z])\2*|[^A-Za-z']+")
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+]  # fmt: skip
+_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _field(letter: str, count: int, moment: datetime.datetime) -> str:
+    def number(value: int) -> str:
+        return str(value).zfill(count)
+
+    if letter == "y":
+        return str(moment.year % 100).zfill(2) if count == 2 else number(moment.year)
+    if letter == "M":
+        if count >= 4:
+            return _MONTHS[moment.month - 1]
+        if count == 3:
+            return _MONTHS[moment.month - 1][:3]
+        return number(moment.month)
+    simple = {
+        "d": moment.day,
+        "H": moment.hour,
+        "k": moment.hour or 24,
+        "K": moment.hour % 12,
+        "h": moment.hour % 12 or 12,
+        "m": moment.minute,
+        "s": moment.second,
+        "D": moment.timetuple().tm_yday,
+        "u": moment.isoweekday(),
+    }
+    if letter in simple:
+        return number(simple[letter])
+    if letter == "S":
+        return number(moment.microsecond // 1000)
+    if letter == "E":
+        day = _DAYS[moment.weekday()]
+        return day if count >= 4 else day[:3]
+    if letter == "a":
+        return "AM" if moment.hour < 12 else "PM"
+    if letter in "zZX":
+        return {"z": "UTC", "Z": "+0000", "X": "Z"}[letter]
+    raise ConfigError("timestamp.format", None, f"Illegal pattern character '{letter}'")
+
+
+def java_date_format(pattern: str, moment: datetime.datetime) -> str:
+    """``moment`` formatted with a ``SimpleDateFormat`` pattern (common letters)."""
+    out = []
+    for match in _PATTERN_LETTERS.finditer(pattern):
+        if match.group(1) is not None:
+            quoted = match.group(1)
+            out.append(quoted.replace("''", "'") if quoted else "'")  # '' is a literal quote
+        elif match.group(2) is not None:
+            out.append(_field(match.group(2), len(match.group()), moment))
+        else:
+            out.append(match.group())
+    return "".join(out)
+
+
+def _router_config() -> ConfigDef:
+    return (
+        ConfigDef()
+        .define("topic.format", ConfigType.STRING, "${topic}-${timestamp}", None, Importance.HIGH,
+                "Format string which can contain <code>${topic}</code> and "
+                "<code>${timestamp}</code> as placeholders for the topic and timestamp, "
+                "respectively.")
+        .define("timestamp.format", ConfigType.STRING, "yyyyMMdd", None, Importance.HIGH,
+                "Format string for the timestamp that is compatible with "
+                "<code>java.text.SimpleDateFormat</code>.")
+    )  # fmt: skip
+
+
+class TimestampRouter(Transformation[ConnectRecord]):
+    """Route each record to a topic named after its topic and timestamp."""
+
+    kafka_name = "org.apache.kafka.connect.transforms.TimestampRouter"
+
+    def config(self) -> ConfigDef:
+        """TimestampRouter's configs."""
+        return _router_config()
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Read ``topic.format`` and ``timestamp.format``."""
+        parsed = _router_config().parse(configs)
+        self.topic_format: str = parsed["topic.format"]
+        self.timestamp_format: str = parsed["timestamp.format"]
+        java_date_format(self.timestamp_format, datetime.datetime(2000, 1, 1))  # fail early
+
+    def apply(self, record: ConnectRecord) -> ConnectRecord | None:
+        """The record with its new topic."""
+        if record.timestamp is None:
+            raise DataError(f"Timestamp missing on record: {record}")
+        moment = datetime.datetime.fromtimestamp(record.timestamp / 1000, datetime.UTC)
+        stamp = java_date_format(self.timestamp_format, moment)
+        topic = self.topic_format.replace("${topic}", record.topic).replace("${timestamp}", stamp)
+        return record.new_record(topic=topic)
+
+
+def java_replacement(replacement: str) -> str:
+    """A Java ``Matcher`` replacement (``$1``, ``${name}``, ``\\$``) in Python's syntax."""
+    out = []
+    i = 0
+    while i < len(replacement):
+        char = replacement[i]
+        if char == "\\" and i + 1 < len(replacement):
+            out.append(replacement[i + 1].replace("\\", "\\\\"))
+            i += 2
+        elif char == "$" and i + 1 < len(replacement) and replacement[i + 1] == "{":
+            end = replacement.index("}", i)
+            out.append(f"\\g<{replacement[i + 2 : end]}>")
+            i = end + 1
+        elif char == "$":
+            j = i + 1
+            while j < len(replacement) and replacement[j].isdigit():
+                j += 1
+            if j == i + 1:
+                raise ConfigError("replacement", replacement, "Illegal group reference")
+            out.append(f"\\g<{replacement[i + 1 : j]}>")
+            i = j
+        else:
+            out.append("\\\\" if char == "\\" else char)
+            i += 1
+    return "".join(out)
+
+
+def _regex_config() -> ConfigDef:
+    return (
+        ConfigDef()
+        .define("regex", ConfigType.STRING, NO_DEFAULT, _REGEX, Importance.HIGH,
+                "Regular expression to use for matching.")
+        .define("replacement", ConfigType.STRING, NO_DEFAULT, None, Importance.HIGH,
+                "Replacement string.")
+    )  # fmt: skip
+
+
+class _RegexValidator:
+    def ensure_valid(self, name: str, value: Any) -> None:
+        try:
+            re.compile(value)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(name, value, f"Invalid regex: {exc}") from None
+
+    def __str__(self) -> str:
+        return "valid regex"
+
+
+_REGEX = _RegexValidator()
+
+
+class RegexRouter(Transformation[ConnectRecord]):
+    """Rename topics that match ``regex`` (the whole topic name must match)."""
+
+    kafka_name = "org.apache.kafka.connect.transforms.RegexRouter"
+
+    def config(self) -> ConfigDef:
+        """RegexRouter's configs."""
+        return _regex_config()
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Read ``regex`` and ``replacement``."""
+        parsed = _regex_config().parse(configs)
+        self.regex = re.compile(parsed["regex"])
+        self.replacement = java_replacement(parsed["replacement"])
+
+    def apply(self, record: ConnectRecord) -> ConnectRecord | None:
+        """The record, renamed when its topic matches."""
+        match = self.regex.fullmatch(record.topic)
+        if match is None:
+            return record
+        return record.new_record(topic=match.expand(self.replacement))
+
+
+class Filter(Transformation[ConnectRecord]):
+    """Drop every record (Kafka's ``Filter``); use it with ``predicate``/``negate``."""
+
+    kafka_name = "org.apache.kafka.connect.transforms.Filter"
+
+    def apply(self, record: ConnectRecord) -> ConnectRecord | None:
+        """None: the record is dropped."""
+        return None
