@@ -10,6 +10,7 @@ Connector and task methods may be plain ``def`` or ``async def``; see :func:`inv
 """
 
 from ._async import MaybeAwaitable, invoke, resolve
+from ._builder import SchemaBuilder
 from ._connector import (
     Connector,
     ConnectorContext,
@@ -23,7 +24,7 @@ from ._connector import (
 from ._errors import ConnectError, DataError, RetriableError, SchemaBuilderError
 from ._logical import Date, Decimal, Time, Timestamp
 from ._records import ConnectRecord, Header, Headers, SinkRecord, SourceRecord, TimestampType
-from ._schema import Field, Schema, SchemaBuilder, Type
+from ._schema import Field, Schema, Type
 from ._struct import SchemaAndValue, Struct
 from ._task import (
     ErrantRecordReporter,

@@ -22,8 +22,9 @@ import datetime
 import decimal
 from typing import Any, ClassVar
 
+from ._builder import SchemaBuilder
 from ._errors import DataError
-from ._schema import Schema, SchemaBuilder, Type
+from ._schema import Schema, Type
 
 __all__ = ["LOGICAL_TYPES", "Date", "Decimal", "Time", "Timestamp"]
 
