@@ -1,0 +1,18 @@
+"""Connectors that ship with Tidal.
+
+``FileStreamSource``/``FileStreamSink`` (Kafka's file connectors, same names and configs).
+"""
+
+from ._file import (
+    FileStreamSinkConnector,
+    FileStreamSinkTask,
+    FileStreamSourceConnector,
+    FileStreamSourceTask,
+)
+
+__all__ = [
+    "FileStreamSinkConnector",
+    "FileStreamSinkTask",
+    "FileStreamSourceConnector",
+    "FileStreamSourceTask",
+]

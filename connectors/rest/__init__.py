@@ -1,0 +1,1 @@
+"""The Kafka Connect REST API of a worker, served with FastAPI and uvicorn."""

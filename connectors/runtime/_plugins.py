@@ -1,0 +1,127 @@
+"""What a worker instantiates for a connector: the connector, converters, transforms.
+
+The worker's plugins are :mod:`tidal.connectors.plugins`' registry plus the built-in file
+connectors under Kafka's names (``org.apache.kafka.connect.file.FileStreamSourceConnector``
+and the aliases ``FileStreamSource``/``FileStreamSourceConnector``, same for the sink).
+
+Converters follow Kafka's precedence: a connector's ``key.converter`` (with its
+``key.converter.*`` settings) wins over the worker's; header converters likewise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tidal.connectors.api import Connector, SinkConnector, SourceConnector
+from tidal.connectors.builtin import FileStreamSinkConnector, FileStreamSourceConnector
+from tidal.connectors.config import ConfigError
+from tidal.connectors.converters import Converter, HeaderConverter
+from tidal.connectors.plugins import Plugins, PluginType
+from tidal.connectors.transforms import TransformationChain
+
+from ._worker_config import WorkerConfig
+
+__all__ = ["ConnectorConverters", "WorkerPlugins", "connector_type"]
+
+_BUILTIN_CONNECTORS = {
+    "org.apache.kafka.connect.file.FileStreamSourceConnector": FileStreamSourceConnector,
+    "org.apache.kafka.connect.file.FileStreamSinkConnector": FileStreamSinkConnector,
+}
+
+
+def connector_type(connector: Connector | type[Connector]) -> str:
+    """``source`` or ``sink`` (Kafka's ``ConnectorType``), ``unknown`` otherwise."""
+    cls = connector if isinstance(connector, type) else type(connector)
+    if issubclass(cls, SourceConnector):
+        return "source"
+    if issubclass(cls, SinkConnector):
+        return "sink"
+    return "unknown"
+
+
+@dataclass(slots=True)
+class ConnectorConverters:
+    """The key, value and header converters of one connector, configured."""
+
+    key: Converter
+    value: Converter
+    header: HeaderConverter
+    key_class: str
+    value_class: str
+    header_class: str
+
+    def close(self) -> None:
+        """Close all three."""
+        self.key.close()
+        self.value.close()
+        self.header.close()
+
+
+class WorkerPlugins:
+    """Plugin lookup for one worker."""
+
+    def __init__(self, plugins: Plugins | None = None) -> None:
+        self.registry = plugins if plugins is not None else Plugins()
+        for name, cls in _BUILTIN_CONNECTORS.items():
+            try:
+                self.registry.plugin(name, PluginType.SOURCE, PluginType.SINK)
+            except LookupError:
+                self.registry.add(cls, name=name)
+
+    def connector_class(self, name: str) -> type[Connector]:
+        """A connector class by class name or alias; LookupError with Kafka's message."""
+        desc = self.registry.plugin(name, PluginType.SOURCE, PluginType.SINK)
+        cls: type[Connector] = desc.cls
+        return cls
+
+    def connector_class_name(self, name: str) -> str:
+        """The name a connector is listed under (Kafka's full class name for built-ins)."""
+        return self.registry.plugin(name, PluginType.SOURCE, PluginType.SINK).name
+
+    def new_connector(self, name: str) -> Connector:
+        """A fresh connector instance."""
+        return self.connector_class(name)()
+
+    def converters(self, worker: WorkerConfig, props: Mapping[str, str]) -> ConnectorConverters:
+        """The connector's converters, configured; ConfigError naming the bad property."""
+        built: dict[str, Any] = {}
+        names: dict[str, str] = {}
+        for role in ("key", "value", "header"):
+            own = props.get(f"{role}.converter", "").strip()
+            if own:
+                prefix = f"{role}.converter."
+                name = own
+                settings = {k[len(prefix) :]: v for k, v in props.items() if k.startswith(prefix)}
+                where = f"{role}.converter"
+            else:
+                name, settings = worker.converter_settings(role)
+                where = f"{role}.converter (worker)"
+            kind = PluginType.HEADER_CONVERTER if role == "header" else PluginType.CONVERTER
+            try:
+                desc = self.registry.plugin(name, kind)
+            except LookupError as exc:
+                raise ConfigError(where.split(" ")[0], name, str(exc)) from None
+            instance = desc.cls()
+            try:
+                if role == "header":
+                    instance.configure(settings)
+                else:
+                    instance.configure(settings, role == "key")
+            except ConfigError as exc:
+                raise exc.with_prefix(f"{role}.converter.") from None
+            built[role] = instance
+            names[role] = desc.name
+        return ConnectorConverters(
+            built["key"], built["value"], built["header"],
+            names["key"], names["value"], names["header"],
+        )  # fmt: skip
+
+    def transforms(self, props: Mapping[str, str]) -> TransformationChain[Any]:
+        """The connector's transformation chain."""
+        return TransformationChain.from_props(
+            props,
+            resolve_transform=lambda n: self.registry.plugin(n, PluginType.TRANSFORMATION).cls,
+            resolve_predicate=lambda n: self.registry.plugin(n, PluginType.PREDICATE).cls,
+        )
