@@ -24,6 +24,7 @@ from ._connector_configs import (
 from ._types import (
     NO_DEFAULT,
     ConfigError,
+    ConfigParseError,
     ConfigType,
     Importance,
     Password,
@@ -53,6 +54,7 @@ __all__ = [
     "ConfigInfos",
     "ConfigKey",
     "ConfigKeyInfo",
+    "ConfigParseError",
     "ConfigType",
     "ConfigValue",
     "ConfigValueInfo",

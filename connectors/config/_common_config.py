@@ -8,6 +8,7 @@ compares them with Kafka's own definitions.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from ._configdef import ConfigDef
@@ -60,6 +61,20 @@ def unique_aliases(what: str) -> CompositeValidator:
         LambdaValidator(check, "non-null string"),
         LambdaValidator(lambda _n, _v: None, "unique " + what),
     )
+
+
+class _ShownWhenSet:
+    """A plugin version config is only visible once its plugin class is set (Kafka's
+    converter version recommender)."""
+
+    def __init__(self, class_config: str) -> None:
+        self.class_config = class_config
+
+    def valid_values(self, name: str, parsed: Mapping[str, Any]) -> list[Any]:
+        return []
+
+    def visible(self, name: str, parsed: Mapping[str, Any]) -> bool:
+        return parsed.get(self.class_config) is not None
 
 
 def common_connector_config() -> ConfigDef:
@@ -168,6 +183,7 @@ def common_connector_config() -> ConfigDef:
         order=7,
         width=Width.SHORT,
         display_name="Key converter version",
+        recommender=_ShownWhenSet("key.converter"),
     )
     common.define(
         "value.converter",
@@ -198,6 +214,7 @@ def common_connector_config() -> ConfigDef:
         order=9,
         width=Width.SHORT,
         display_name="Value converter version",
+        recommender=_ShownWhenSet("value.converter"),
     )
     common.define(
         "header.converter",
@@ -230,6 +247,7 @@ def common_connector_config() -> ConfigDef:
         order=11,
         width=Width.SHORT,
         display_name="Header converter version",
+        recommender=_ShownWhenSet("header.converter"),
     )
     common.define(
         "transforms",

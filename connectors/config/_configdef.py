@@ -22,6 +22,7 @@ from typing import Any, ClassVar, TypedDict
 from ._types import (
     NO_DEFAULT,
     ConfigError,
+    ConfigParseError,
     ConfigType,
     Importance,
     Width,
@@ -150,14 +151,10 @@ class ConfigDef:
         internal: bool = False,
     ) -> ConfigDef:
         """Add a config; ``default=NO_DEFAULT`` makes it required. Returns ``self``."""
-        if name in self._keys:
-            raise ConfigError(f"Configuration {name} is defined twice.")
-        if group is not None and group not in self._groups:
-            self._groups.append(group)
         parsed = default if default is NO_DEFAULT else parse_type(name, default, type)
         if parsed is not NO_DEFAULT and validator is not None:
             validator.ensure_valid(name, parsed)
-        self._keys[name] = ConfigKey(
+        key = ConfigKey(
             name,
             type,
             parsed,
@@ -172,7 +169,7 @@ class ConfigDef:
             recommender,
             internal,
         )
-        return self
+        return self.define_key(key)
 
     def define_internal(self, name: str, type: ConfigType, default: Any = NO_DEFAULT) -> ConfigDef:
         """Add a config that is left out of documentation (Kafka's ``defineInternal``)."""
@@ -188,6 +185,57 @@ class ConfigDef:
             if key.group is not None and key.group not in merged._groups:
                 merged._groups.append(key.group)
         return merged
+
+    def define_key(self, key: ConfigKey) -> ConfigDef:
+        """Add an already built key (Kafka's ``define(ConfigKey)``)."""
+        if key.name in self._keys:
+            raise ConfigError(f"Configuration {key.name} is defined twice.")
+        if key.group is not None and key.group not in self._groups:
+            self._groups.append(key.group)
+        self._keys[key.name] = key
+        return self
+
+    def sorted_keys(self) -> list[ConfigKey]:
+        """Keys by group, order in group, required first, importance, name (``sortedConfigs``)."""
+        rank = {group: i for i, group in enumerate(self._groups)}
+        importance = {Importance.HIGH: 0, Importance.MEDIUM: 1, Importance.LOW: 2}
+
+        def sort_key(key: ConfigKey) -> tuple[int, int, int, int, str]:
+            group = -1 if key.group is None else rank[key.group]
+            return (
+                group,
+                key.order_in_group,
+                key.has_default,
+                importance[key.importance],
+                key.name,
+            )
+
+        return sorted(self._keys.values(), key=sort_key)
+
+    def embed(self, prefix: str, group: str, starting_order: int, child: ConfigDef) -> ConfigDef:
+        """Add ``child``'s keys under ``prefix`` in ``group`` (Kafka's ``ConfigDef.embed``).
+
+        Validators and recommenders of the embedded keys still see the unprefixed names.
+        """
+        for order, key in enumerate(child.sorted_keys(), start=starting_order):
+            self.define_key(
+                ConfigKey(
+                    prefix + key.name,
+                    key.type,
+                    key.default_value,
+                    _Unprefixed(prefix, key.validator) if key.validator else None,
+                    key.importance,
+                    key.documentation,
+                    group if key.group is None else f"{group}: {key.group}",
+                    order,
+                    key.width,
+                    key.display_name,
+                    tuple(prefix + d for d in key.dependents),
+                    key.recommender,
+                    key.internal,
+                )
+            )
+        return self
 
     @property
     def config_keys(self) -> Mapping[str, ConfigKey]:
@@ -228,6 +276,9 @@ class ConfigDef:
                 if key.validator is not None:
                     # A value of the right type that the validator rejects is still shown.
                     key.validator.ensure_valid(key.name, parsed[key.name])
+            except ConfigParseError as exc:
+                parsed.pop(key.name, None)
+                values[key.name].add_error(str(exc))
             except ConfigError as exc:
                 values[key.name].add_error(str(exc))
         for key in self._keys.values():
@@ -254,6 +305,22 @@ class ConfigDef:
 
     def __repr__(self) -> str:
         return f"ConfigDef({list(self._keys)})"
+
+
+class _Unprefixed:
+    """An embedded key's validator, called with the name it was defined under."""
+
+    __slots__ = ("prefix", "validator")
+
+    def __init__(self, prefix: str, validator: Validator) -> None:
+        self.prefix = prefix
+        self.validator = validator
+
+    def ensure_valid(self, name: str, value: Any) -> None:
+        self.validator.ensure_valid(name.removeprefix(self.prefix), value)
+
+    def __str__(self) -> str:
+        return str(self.validator)
 
 
 def _parse_value(key: ConfigKey, props: Mapping[str, Any], *, check: bool = True) -> Any:

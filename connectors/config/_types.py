@@ -19,6 +19,7 @@ _pytype = type
 __all__ = [
     "NO_DEFAULT",
     "ConfigError",
+    "ConfigParseError",
     "ConfigType",
     "Importance",
     "Password",
@@ -53,6 +54,13 @@ class ConfigError(ValueError):
         if self.config_name is None:
             return ConfigError(f"{prefix.rstrip('.')}: {self}")
         return ConfigError(prefix + self.config_name, self.config_value, self.reason)
+
+
+class ConfigParseError(ConfigError):
+    """A value that cannot be read as its type at all (e.g. a class that does not exist).
+
+    Validation then shows no value for the config, as Kafka does when parsing fails.
+    """
 
 
 def _display(value: Any) -> str:

@@ -8,6 +8,7 @@
 //   (no input)                  -> connector_configs_golden.json (ConnectorConfig definitions)
 //   validate_cases.json         -> validate_golden.json          (the /config/validate answer)
 //   transform_cases.json        -> transform_golden.json         (SMTs and predicates on records)
+//   enrich_cases.json           -> enrich_golden.json            (sink configs with transforms)
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -39,6 +40,24 @@ public class KafkaGolden {
         connectorConfigs(dir);
         validate(dir);
         transforms(dir);
+        enrich(dir);
+    }
+
+    // A sink connector config validated with its transform and predicate aliases enriched,
+    // as the herder does before asking the connector itself.
+    static void enrich(File dir) throws Exception {
+        org.apache.kafka.connect.runtime.isolation.Plugins plugins =
+            new org.apache.kafka.connect.runtime.isolation.Plugins(new HashMap<>());
+        ArrayNode answers = M.createArrayNode();
+        for (JsonNode c : M.readTree(new File(dir, "enrich_cases.json"))) {
+            Map<String, String> props = strings(c);
+            ConfigDef enriched = org.apache.kafka.connect.runtime.ConnectorConfig.enrich(
+                plugins, SinkConnectorConfig.configDef(), props, false);
+            List<ConfigValue> values = enriched.validate(props);
+            answers.add(M.valueToTree(AbstractHerder.generateResult(
+                "Example", enriched.configKeys(), values, new ArrayList<>(enriched.groups()))));
+        }
+        M.writerWithDefaultPrettyPrinter().writeValue(new File(dir, "enrich_golden.json"), answers);
     }
 
     static Map<String, String> strings(JsonNode node) {
