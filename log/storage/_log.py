@@ -325,6 +325,8 @@ class PartitionLog(LogReads, LogMaintenance):
                 segment.fsync()
             except FileNotFoundError:  # deleted meanwhile by retention
                 continue
+        if todo:
+            self.txn_index.flush()
         with self._lock:
             self._recovery_point = max(self._recovery_point, min(target, self.log_end_offset))
 

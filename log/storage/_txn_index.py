@@ -23,10 +23,12 @@ asyncio: the broker calls it under the partition's append path.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 import re
 import struct
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +92,11 @@ class TransactionIndex:
         self.directory = Path(directory)
         #: entries by the base offset of the segment (file) holding their marker
         self._files: dict[int, list[AbortedTxn]] = {}
+        self._sorted: list[AbortedTxn] = []
+        self._ends: list[int] = []
         self._last_offset = -1
+        # Retention and truncation run on the log manager's thread, reads on the loop.
+        self._lock = threading.Lock()
         self._load()
 
     def _load(self) -> None:
@@ -115,16 +121,19 @@ class TransactionIndex:
         self._recompute_last()
 
     def _recompute_last(self) -> None:
-        self._last_offset = max(
-            (e.last_offset for entries in self._files.values() for e in entries), default=-1
-        )
+        # ``_sorted`` (every entry by marker offset) and ``_ends`` (their marker
+        # offsets) let ``collect`` bisect instead of scanning every entry.
+        self._sorted = [e for base in sorted(self._files) for e in self._files[base]]
+        self._sorted.sort(key=lambda e: e.last_offset)
+        self._ends = [e.last_offset for e in self._sorted]
+        self._last_offset = self._ends[-1] if self._ends else -1
 
     def __len__(self) -> int:
         return sum(len(entries) for entries in self._files.values())
 
     def entries(self) -> list[AbortedTxn]:
         """Every entry, in offset order of their markers."""
-        return [e for base in sorted(self._files) for e in self._files[base]]
+        return list(self._sorted)
 
     def append(self, entry: AbortedTxn, *, segment_base: int) -> None:
         """Add ``entry`` to the file of the segment holding its marker.
@@ -132,47 +141,50 @@ class TransactionIndex:
         Markers are appended in offset order, so a marker at or below the
         last one indexed is a replay of one already known and is skipped.
         """
-        if entry.last_offset <= self._last_offset:
-            return
-        with open(txn_index_path(self.directory, segment_base), "ab") as f:
-            f.write(entry.encode())
-        self._files.setdefault(segment_base, []).append(entry)
-        self._last_offset = entry.last_offset
+        with self._lock:
+            if entry.last_offset <= self._last_offset:
+                return
+            with open(txn_index_path(self.directory, segment_base), "ab") as f:
+                f.write(entry.encode())
+            self._files.setdefault(segment_base, []).append(entry)
+            self._sorted.append(entry)
+            self._ends.append(entry.last_offset)
+            self._last_offset = entry.last_offset
 
     def collect(self, fetch_offset: int, upper_bound_offset: int) -> list[AbortedTxn]:
         """Aborted transactions a Fetch from ``fetch_offset`` must report when
         it returns data below ``upper_bound_offset`` (Kafka's
         ``collectAbortedTxns``): the marker at or after the fetch offset, the
         first offset below the bound."""
-        return [
-            e
-            for e in self.entries()
-            if e.last_offset >= fetch_offset and e.first_offset < upper_bound_offset
-        ]
+        with self._lock:
+            start = bisect.bisect_left(self._ends, fetch_offset)
+            return [e for e in self._sorted[start:] if e.first_offset < upper_bound_offset]
 
     def truncate_to(self, offset: int) -> None:
         """Forget entries whose marker is at or above ``offset`` (log truncation)."""
-        for base in sorted(self._files):
-            entries = self._files[base]
-            kept = [e for e in entries if e.last_offset < offset]
-            if len(kept) == len(entries):
-                continue
-            path = txn_index_path(self.directory, base)
-            if kept:
-                with open(path, "r+b") as f:
-                    f.truncate(len(kept) * _ENTRY.size)
-                self._files[base] = kept
-            else:
-                path.unlink(missing_ok=True)
-                del self._files[base]
-        self._recompute_last()
+        with self._lock:
+            for base in sorted(self._files):
+                entries = self._files[base]
+                kept = [e for e in entries if e.last_offset < offset]
+                if len(kept) == len(entries):
+                    continue
+                path = txn_index_path(self.directory, base)
+                if kept:
+                    with open(path, "r+b") as f:
+                        f.truncate(len(kept) * _ENTRY.size)
+                    self._files[base] = kept
+                else:
+                    path.unlink(missing_ok=True)
+                    del self._files[base]
+            self._recompute_last()
 
     def delete_before(self, base_offset: int) -> None:
         """Delete the files of segments below ``base_offset`` (deleted segments)."""
-        for base in [b for b in self._files if b < base_offset]:
-            txn_index_path(self.directory, base).unlink(missing_ok=True)
-            del self._files[base]
-        self._recompute_last()
+        with self._lock:
+            for base in [b for b in self._files if b < base_offset]:
+                txn_index_path(self.directory, base).unlink(missing_ok=True)
+                del self._files[base]
+            self._recompute_last()
 
     def flush(self) -> None:
         """fsync every file."""
