@@ -7,6 +7,7 @@ import click
 from tidal._version import __version__
 from tidal.cli._broker import broker
 from tidal.cli._common import root_connection_options
+from tidal.cli._connect import connect
 from tidal.cli._consume import consume
 from tidal.cli._demo import demo
 from tidal.cli._dump_log import dump_log
@@ -39,3 +40,4 @@ main.add_command(transactions)
 main.add_command(perf)
 main.add_command(run_app)
 main.add_command(demo)
+main.add_command(connect)

@@ -1,0 +1,123 @@
+"""``tidal connect standalone worker.properties connector.properties...``: a Connect worker.
+
+As Kafka's ``connect-standalone.sh``: the worker file holds worker settings by Kafka
+Connect's names (``bootstrap.servers``, ``offset.storage.file.filename``, ``listeners``, the
+converters ...); each connector file (Java properties, or JSON: a ``POST /connectors`` body
+or a flat map) creates one connector. The REST API serves on ``listeners`` meanwhile.
+
+SIGINT and SIGTERM stop every task after a final flush and offset commit, exit status 0;
+a restarted worker resumes from the offsets file. A file that cannot be read or holds a
+bad setting is one line on stderr naming the file and the key, exit status 2; a worker
+that cannot start (the REST port taken, say) exits 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from tidal.cli._common import stop_on_signals
+
+if TYPE_CHECKING:
+    from tidal.connectors.runtime import WorkerConfig
+
+__all__ = ["connect"]
+
+_USAGE = 2
+_FAILURE = 1
+
+
+class _ExitError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and "You can also find" in lines[-1]:
+        lines = lines[:-1]
+    return "; ".join(lines)
+
+
+def _load_worker(path: Path) -> WorkerConfig:
+    from tidal.connectors.config import ConfigError  # noqa: PLC0415 - keeps --help light
+    from tidal.connectors.runtime import ConfigFileError, WorkerConfig, load_config_file  # noqa: PLC0415
+
+    try:
+        return WorkerConfig(load_config_file(path))
+    except ConfigFileError as exc:
+        raise _ExitError(_USAGE, str(exc)) from None
+    except ConfigError as exc:
+        raise _ExitError(_USAGE, f"{path}: {exc}") from None
+
+
+def _load_connector(path: Path) -> dict[str, str]:
+    from tidal.connectors.runtime import ConfigFileError, load_config_file  # noqa: PLC0415
+
+    try:
+        props = load_config_file(path)
+    except ConfigFileError as exc:
+        raise _ExitError(_USAGE, str(exc)) from None
+    if not props.get("name", "").strip():
+        raise _ExitError(_USAGE, f"{path}: key 'name': a connector file must name the connector")
+    if not props.get("connector.class", "").strip():
+        raise _ExitError(_USAGE, f"{path}: key 'connector.class': missing")
+    return props
+
+
+async def _standalone(
+    worker_config: WorkerConfig, connectors: list[tuple[Path, dict[str, str]]]
+) -> None:
+    from tidal.connectors.rest import ConnectWorker  # noqa: PLC0415
+    from tidal.connectors.runtime import HerderError  # noqa: PLC0415
+
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        worker = ConnectWorker(worker_config)
+        try:
+            await worker.start()
+        except OSError as exc:
+            raise _ExitError(_FAILURE, str(exc)) from None
+        try:
+            for path, props in connectors:
+                try:
+                    await worker.herder.create_connector(props["name"], props)
+                except HerderError as exc:
+                    raise _ExitError(_USAGE, f"{path}: {_one_line(exc.message)}") from None
+            names = ", ".join(props["name"] for _, props in connectors) or "none"
+            click.echo(f"Tidal Connect standalone worker on {worker.url} (connectors: {names})")
+            sys.stdout.flush()
+            await stop.wait()
+        finally:
+            await worker.stop()
+
+
+@click.group()
+def connect() -> None:
+    """Run Kafka Connect-compatible workers."""
+
+
+@connect.command("standalone")
+@click.argument("worker_file", type=click.Path(path_type=Path))
+@click.argument("connector_files", nargs=-1, type=click.Path(path_type=Path))
+def standalone(worker_file: Path, connector_files: tuple[Path, ...]) -> None:
+    """Run a standalone worker with the connectors in CONNECTOR_FILES."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        worker = _load_worker(worker_file)
+        connectors = [(path, _load_connector(path)) for path in connector_files]
+        asyncio.run(_standalone(worker, connectors))
+    except _ExitError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        raise SystemExit(exc.code) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
