@@ -25,7 +25,7 @@ _RESET = "The offsets for this connector have been reset successfully"
 
 
 async def _stopped(url: str, name: str) -> bool:
-    status, body = await call("GET", f"{url}/connectors/{name}/status")
+    _, body = await call("GET", f"{url}/connectors/{name}/status")
     return body["connector"]["state"] == "STOPPED" and body["tasks"] == []
 
 
