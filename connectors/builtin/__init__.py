@@ -9,10 +9,13 @@ from ._file import (
     FileStreamSourceConnector,
     FileStreamSourceTask,
 )
+from ._sql_sink import SqlSinkConnector, SqlSinkTask
 
 __all__ = [
     "FileStreamSinkConnector",
     "FileStreamSinkTask",
     "FileStreamSourceConnector",
     "FileStreamSourceTask",
+    "SqlSinkConnector",
+    "SqlSinkTask",
 ]
