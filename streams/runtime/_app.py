@@ -29,11 +29,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
-from tidal.log.broker import EmbeddedBroker
 from tidal.log.client.admin import AdminClient
 from tidal.streams._contract import CompiledTopologyProtocol, StreamsError, TaskId
 from tidal.streams.runtime._builder import BuilderFacade
@@ -47,6 +46,9 @@ from tidal.streams.runtime._metrics import StreamsMetrics
 from tidal.streams.runtime._runtime import StreamsRuntime
 from tidal.streams.runtime._tasks import StoreOpener, default_store_opener
 from tidal.streams.runtime._topics import prepare_topics
+
+if TYPE_CHECKING:
+    from tidal.log.broker import EmbeddedBroker
 
 __all__ = ["App"]
 
@@ -177,6 +179,8 @@ class App(BuilderFacade):
         topology = self.topology()
         try:
             if self.config.bootstrap_servers is None:
+                from tidal.log.broker import EmbeddedBroker  # noqa: PLC0415 - only when embedded
+
                 self.config.broker_dir.mkdir(parents=True, exist_ok=True)
                 self._broker = EmbeddedBroker(self.config.broker_dir, self.config.broker_config)
                 await self._broker.start()

@@ -20,7 +20,11 @@ from collections.abc import Mapping
 
 from tidal.log.client.consumer import Consumer, TopicPartition
 from tidal.log.client.producer import Producer, RecordFuture
-from tidal.log.protocol.errors import KafkaError
+from tidal.log.protocol.errors import (
+    IllegalGenerationError,
+    KafkaError,
+    RebalanceInProgressError,
+)
 from tidal.streams._contract import (
     CompiledTopologyProtocol,
     PartitionStore,
@@ -43,6 +47,10 @@ from tidal.streams.runtime._tasks import (
 __all__ = ["StreamsRuntime"]
 
 log = logging.getLogger("tidal.streams.runtime")
+
+#: How long a commit retries an offset commit refused during a rebalance.
+_COMMIT_RETRY_S = 10.0
+_RETRY_COMMIT = (RebalanceInProgressError, IllegalGenerationError)
 
 
 class StreamsRuntime:
@@ -194,12 +202,7 @@ class StreamsRuntime:
         self.processor.raise_delivery_errors()
         offsets = {tp: offset for task in active for tp, offset in task.consumed.items()}
         if offsets:  # 3.
-            try:
-                await self.consumer.commit(offsets)
-            except KafkaError as e:
-                # The group moved on (a rebalance): the interval will be read
-                # again by whoever owns the partitions now (at-least-once).
-                log.warning("committing offsets failed: %s", e)
+            await self._commit_offsets(offsets)
         for task in active:
             task.consumed.clear()
             self._report_lag(task)
@@ -207,6 +210,30 @@ class StreamsRuntime:
             for store in task.stores.values():
                 self._commit_store(store, last_sent)
         self.metrics.committed(time.monotonic() - started)
+
+    async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
+        # While the group completes a rebalance (the leader has not sent the
+        # assignment yet) the coordinator answers REBALANCE_IN_PROGRESS, and a
+        # commit sent as the member joins a new generation carries the old one
+        # (ILLEGAL_GENERATION). Both pass within moments, and with cooperative
+        # rebalancing this member still owns its partitions until it revokes
+        # them, so try again rather than leave the offsets behind a changelog
+        # that already holds the interval's writes.
+        deadline = time.monotonic() + _COMMIT_RETRY_S
+        delay = 0.02
+        while True:
+            try:
+                await self.consumer.commit(offsets)
+                return
+            except KafkaError as e:
+                again = e.retriable or isinstance(e, _RETRY_COMMIT)
+                if not again or time.monotonic() + delay > deadline:
+                    # The group moved on: whoever owns the partitions now
+                    # reads the interval again (at-least-once).
+                    log.warning("committing offsets failed: %s: %s", type(e).__name__, e)
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
     @staticmethod
     def _commit_store(store: PartitionStore, last_sent: dict[int, RecordFuture]) -> None:

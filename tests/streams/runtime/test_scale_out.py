@@ -50,6 +50,7 @@ async def test_two_instances_share_tasks_and_hand_them_over(broker: str, tmp_pat
     one = asyncio.create_task(first.run_async(timeout=120))
     await produce(broker, [(w, b"x") for w in WORDS])
     await wait_for(lambda: first.local_tasks() == ALL_TASKS, what="first owns all tasks")
+    await wait_for(lambda: counts_reach(broker, 1), what="counts of 1")
     two = asyncio.create_task(second.run_async(timeout=120))
     try:
         await wait_for(
