@@ -10,6 +10,7 @@ from ._file import (
     FileStreamSourceTask,
 )
 from ._sql_sink import SqlSinkConnector, SqlSinkTask
+from ._sql_source import SqlSourceConnector, SqlSourceTask
 
 __all__ = [
     "FileStreamSinkConnector",
@@ -18,4 +19,6 @@ __all__ = [
     "FileStreamSourceTask",
     "SqlSinkConnector",
     "SqlSinkTask",
+    "SqlSourceConnector",
+    "SqlSourceTask",
 ]
