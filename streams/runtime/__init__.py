@@ -4,7 +4,7 @@
 and friends, or compiled elsewhere), starts the embedded broker when no
 cluster is named, and runs the tasks of its share of the group. The parts:
 
-* ``_config``: :class:`AppConfig`, checked settings;
+* ``_config``: :class:`AppConfig`, checked settings, and the builder side of App;
 * ``_topics``: source-topic checks, internal-topic creation;
 * ``_assignor``: :class:`StreamsAssignor`, whole tasks to members, sticky;
 * ``_tasks``: tasks, their context and stores;

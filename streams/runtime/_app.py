@@ -35,11 +35,11 @@ from prometheus_client import CollectorRegistry
 
 from tidal.log.client.admin import AdminClient
 from tidal.streams._contract import CompiledTopologyProtocol, StreamsError, TaskId
-from tidal.streams.runtime._builder import BuilderFacade
 from tidal.streams.runtime._config import (
     AT_LEAST_ONCE,
     DEFAULT_STATE_DIR,
     AppConfig,
+    BuilderFacade,
     ConfigurationError,
 )
 from tidal.streams.runtime._metrics import StreamsMetrics
