@@ -127,6 +127,8 @@ class App(BuilderFacade):
         self._stop: asyncio.Event | None = None
         self._stop_requested = threading.Event()
         self._bootstrap: str | None = bootstrap_servers
+        #: The port ``/metrics`` is served on once started (``metrics_port=0``: a free one).
+        self.metrics_port: int | None = None
         #: ``created``, ``running``, ``stopped`` or ``failed``.
         self.state = "created"
 
@@ -196,7 +198,7 @@ class App(BuilderFacade):
             )
             await self._runtime.start()
             if self._metrics_port is not None:
-                self.metrics.serve(self._metrics_port)
+                self.metrics_port = self.metrics.serve(self._metrics_port)
         except BaseException:
             self.state = "failed"
             await self._shutdown(failed=True)
@@ -272,6 +274,7 @@ class App(BuilderFacade):
 
     async def _shutdown(self, *, failed: bool) -> None:
         runtime, self._runtime = self._runtime, None
+        self.metrics.stop_serving()
         try:
             if runtime is not None:
                 if failed:

@@ -20,6 +20,8 @@ with the rest of a program's metrics. Every series carries
 from __future__ import annotations
 
 import contextlib
+import threading
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -31,6 +33,8 @@ class StreamsMetrics:
 
     def __init__(self, application_id: str, registry: CollectorRegistry | None = None) -> None:
         self.application_id = application_id
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
         self.registry = registry if registry is not None else CollectorRegistry()
         app = ("application_id",)
         r = self.registry
@@ -99,8 +103,20 @@ class StreamsMetrics:
         )
         return got if got is not None else 0.0
 
-    def serve(self, port: int, host: str = "127.0.0.1") -> None:
-        """Serve ``/metrics`` on ``host:port`` from a daemon thread."""
+    def serve(self, port: int, host: str = "127.0.0.1") -> int:
+        """Serve ``/metrics`` on ``host:port`` (0: a free port) from a daemon
+        thread until :meth:`stop_serving`; the port."""
         from prometheus_client import start_http_server  # noqa: PLC0415
 
-        start_http_server(port, addr=host, registry=self.registry)
+        self._server, self._thread = start_http_server(port, addr=host, registry=self.registry)
+        return int(self._server.server_port)
+
+    def stop_serving(self) -> None:
+        """Stop the ``/metrics`` server, if one runs."""
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)

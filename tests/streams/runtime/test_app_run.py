@@ -3,9 +3,11 @@ restoration from the changelog."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import shutil
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -105,3 +107,24 @@ async def test_embedded_broker_lives_under_the_state_dir(tmp_path: Path) -> None
     assert any((tmp_path / "state" / "wc").glob("0_*/counts.json"))
     tps = {TopicPartition(INPUT, 0)}
     assert tps  # the embedded broker created the missing source topic
+
+
+async def test_metrics_are_served_while_the_app_runs(broker: str, tmp_path: Path) -> None:
+    await produce(broker, words(1))
+    app = count_app(broker, tmp_path / "state", metrics_port=0)
+    async with app:
+        await app.wait(timeout=30, stop_when_idle_ms=300)
+        assert app.metrics_port is not None
+        url = f"http://127.0.0.1:{app.metrics_port}/metrics"
+        body = await asyncio.to_thread(_fetch, url)
+    assert 'tidal_streams_records_processed_total{application_id="wc"} 6.0' in body
+    assert 'tidal_streams_active_tasks{application_id="wc"} 3.0' in body
+    assert "tidal_streams_task_lag" in body
+    with pytest.raises(OSError):  # the server stopped with the app
+        await asyncio.to_thread(_fetch, url)
+
+
+def _fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        body: bytes = response.read()
+    return body.decode()
