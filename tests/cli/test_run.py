@@ -71,7 +71,10 @@ async def broker(tmp_path: Path) -> AsyncIterator[str]:
         yield b.bootstrap_servers
 
 
-async def test_sigterm_stops_after_a_final_commit(app_dir: Path, broker: str) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_signals_stop_after_a_final_commit(
+    app_dir: Path, broker: str, sig: signal.Signals
+) -> None:
     records = [(w, b"x") for w in (b"a", b"b", b"c", b"a")]
     await produce(broker, records)
     # A commit interval far beyond the test: only the final commit commits.
@@ -88,7 +91,7 @@ async def test_sigterm_stops_after_a_final_commit(app_dir: Path, broker: str) ->
         out = await read_all(broker, OUTPUT, expected=4, timeout=30)
         assert latest_counts(out) == {b"a": 2, b"b": 1, b"c": 1}
         assert await committed(broker, "wc") == {}
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
     finally:
         if proc.poll() is None:

@@ -118,3 +118,10 @@ def test_settings_are_checked_by_name(tmp_path: Path) -> None:
         count_app(None, tmp_path, commit_interval_ms=0)
     with pytest.raises(ConfigurationError, match="application_id"):
         count_app(None, tmp_path, app_id="no spaces")
+
+
+async def test_internal_topic_with_the_wrong_partition_count(broker: str, tmp_path: Path) -> None:
+    await create_topic(broker, "wc-counts-changelog", 3)  # the input has 1 partition
+    app = count_app(broker, tmp_path / "state")
+    with pytest.raises(TopologyError, match=r"'wc-counts-changelog' has 3 partitions.* needs 1"):
+        await app.run_async(timeout=30)
