@@ -130,24 +130,32 @@ class Processor:
         )
 
     async def send_outputs(self) -> None:
-        """Hand every buffered output record to the producer."""
+        """Hand every buffered output record to the producer.
+
+        A record leaves the buffer only once the producer took it, so a
+        send interrupted (cancelled, out of buffer memory) loses nothing the
+        next commit would count as done.
+        """
         outputs = self._tasks.outputs
         if not outputs:
             return
-        pending = outputs[:]
-        outputs.clear()
         send = self._producer.send
         batches = self._batches
-        for topic, key, value, timestamp, headers, partition in pending:
-            fut = await send(
-                topic,
-                value,
-                key,
-                partition=partition,
-                timestamp_ms=timestamp if timestamp >= 0 else None,
-                headers=headers or None,
-            )
-            batches[id(fut.batch)] = fut
+        sent = 0
+        try:
+            for topic, key, value, timestamp, headers, partition in outputs:
+                fut = await send(
+                    topic,
+                    value,
+                    key,
+                    partition=partition,
+                    timestamp_ms=timestamp if timestamp >= 0 else None,
+                    headers=headers or None,
+                )
+                batches[id(fut.batch)] = fut
+                sent += 1
+        finally:
+            del outputs[:sent]
 
     def raise_delivery_errors(self) -> None:
         """After a flush: raise the first delivery failure of the interval."""
