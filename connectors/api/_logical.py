@@ -125,7 +125,10 @@ class Date(_LogicalType):
     def to_logical(cls, schema: Schema, value: int) -> datetime.date:
         """The date ``value`` days after the epoch."""
         cls._check(schema)
-        return _EPOCH_DATE + datetime.timedelta(days=value)
+        try:
+            return _EPOCH_DATE + datetime.timedelta(days=value)
+        except OverflowError:
+            raise DataError(f"Date value out of range: {value}") from None
 
 
 class Time(_LogicalType):
@@ -185,7 +188,10 @@ class Timestamp(_LogicalType):
     def to_logical(cls, schema: Schema, value: int) -> datetime.datetime:
         """The UTC datetime ``value`` milliseconds after the epoch."""
         cls._check(schema)
-        return _EPOCH + datetime.timedelta(milliseconds=value)
+        try:
+            return _EPOCH + datetime.timedelta(milliseconds=value)
+        except OverflowError:
+            raise DataError(f"Timestamp value out of range: {value}") from None
 
 
 def datetime_to_millis(value: datetime.datetime) -> int:

@@ -97,6 +97,7 @@ class Schema:
     OPTIONAL_BYTES_SCHEMA: ClassVar[Schema]
 
     __slots__ = (
+        "_by_name",
         "_fields",
         "_hash",
         "default_value",
@@ -132,10 +133,12 @@ class Schema:
         self.parameters = dict(parameters) if parameters is not None else None
         if type is Type.STRUCT:
             self._fields: tuple[Field, ...] | None = tuple(fields or ())
+            self._by_name = {f.name: f for f in self._fields}
         elif fields:
             raise DataError(f"cannot give fields to a schema of type {type.name}")
         else:
             self._fields = None
+            self._by_name = {}
         self.key_schema = key_schema
         self.value_schema = value_schema
         self._hash: int | None = None
@@ -153,10 +156,9 @@ class Schema:
 
     def field(self, name: str) -> Field | None:
         """The field called ``name``, or None; DataError when the schema is not a STRUCT."""
-        for field in self.fields:
-            if field.name == name:
-                return field
-        return None
+        if self._fields is None:
+            raise DataError("Cannot list fields on non-struct type")
+        return self._by_name.get(name)
 
     def validate_value(self, value: Any) -> None:
         """Raise DataError unless ``value`` is a valid value of this schema."""

@@ -43,10 +43,9 @@ class Struct:
 
     def _lookup(self, field: str | Field) -> Field:
         if isinstance(field, Field):
-            known = (
-                self.schema.fields[field.index] if field.index < len(self.schema.fields) else None
-            )
-            if known != field:
+            fields = self.schema.fields
+            known = fields[field.index] if field.index < len(fields) else None
+            if known is not field and known != field:
                 raise DataError(f"Field {field.name} is not part of this schema")
             return field
         found = self.schema.field(field)
@@ -70,6 +69,20 @@ class Struct:
     def get_without_default(self, field: str | Field) -> Any:
         """The field's value as set, ignoring the schema default."""
         return self._values[self._lookup(field).index]
+
+    @classmethod
+    def from_values(cls, schema: Schema, values: list[Any]) -> Struct:
+        """A struct holding ``values`` in field order, trusted to fit (converters use this
+        for data they built from the schema themselves); ``validate()`` still checks."""
+        struct = cls.__new__(cls)
+        struct.schema = schema
+        struct._values = values
+        return struct
+
+    @property
+    def values(self) -> list[Any]:
+        """The values as set, in field order (not copied: do not modify)."""
+        return self._values
 
     def validate(self) -> None:
         """Raise DataError when a required field without a default is missing."""

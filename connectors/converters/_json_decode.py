@@ -21,6 +21,7 @@ from tidal.connectors.api import DataError, Schema, SchemaBuilder, Struct, Type
 from tidal.connectors.api._logical import Date, Decimal, Time, Timestamp
 
 from ._jackson import java_hashmap_order
+from ._json_compiled import Reader, compile_reader
 
 __all__ = ["JsonDecoder", "parse_json"]
 
@@ -86,12 +87,25 @@ def _integral(value: Any) -> int:
 class JsonDecoder:
     """Turns parsed JSON (schema JSON and payload) into Connect schemas and values."""
 
-    __slots__ = ("_cache", "_cache_size", "replace_null_with_default")
+    __slots__ = ("_cache", "_cache_size", "_readers", "replace_null_with_default")
 
     def __init__(self, cache_size: int = 1000, *, replace_null_with_default: bool = True) -> None:
         self._cache: OrderedDict[bytes, Schema] = OrderedDict()
         self._cache_size = cache_size
         self.replace_null_with_default = replace_null_with_default
+        self._readers: dict[Schema, Reader] = {}
+
+    def reader(self, schema: Schema) -> Reader:
+        """The compiled reader of ``schema`` (cached)."""
+        found = self._readers.get(schema)
+        if found is None:
+            if len(self._readers) >= self._cache_size:
+                self._readers.clear()
+            found = compile_reader(
+                schema, self.reader, self.non_null_value, replace=self.replace_null_with_default
+            )
+            self._readers[schema] = found
+        return found
 
     def schema(self, node: Any) -> Schema | None:
         """The Connect schema described by a schema JSON node (None for ``null``)."""
@@ -159,12 +173,22 @@ class JsonDecoder:
         """The Connect value of a payload node (Kafka's ``convertToConnect``)."""
         if schema is None:
             return self._schemaless(node)
+        return self.reader(schema)(node)
+
+    def value_general(self, schema: Schema | None, node: Any) -> Any:
+        """``value`` without compiled readers: the reference the compiled ones follow."""
+        if schema is None:
+            return self._schemaless(node)
         if node is None:
             if schema.default_value is not None and self.replace_null_with_default:
                 return schema.default_value
             if schema.is_optional:
                 return None
             raise DataError(f"Invalid null value for required {schema.type.name} field")
+        return self.non_null_value(schema, node)
+
+    def non_null_value(self, schema: Schema, node: Any) -> Any:
+        """The value of a non-null payload node of ``schema``."""
         if schema.name is not None:
             logical = _logical(schema, node)
             if logical is not _NOT_LOGICAL:
@@ -191,7 +215,7 @@ class JsonDecoder:
         if kind is Type.ARRAY:
             if not isinstance(node, list):
                 return []
-            return [self.value(schema.value_schema, item) for item in node]
+            return [self.value_general(schema.value_schema, item) for item in node]
         if kind is Type.MAP:
             return self._map(schema, node)
         if not isinstance(node, dict):
@@ -200,7 +224,7 @@ class JsonDecoder:
             )
         result = Struct(schema)
         for field in schema.fields:
-            result.put(field, self.value(field.schema, node.get(field.name)))
+            result.put(field, self.value_general(field.schema, node.get(field.name)))
         return result
 
     def _map(self, schema: Schema | None, node: Any) -> dict[Any, Any]:
@@ -214,7 +238,7 @@ class JsonDecoder:
                     + _node_type(node)
                 )
             for key, item in node.items():
-                result[key] = self.value(value_schema, item)
+                result[key] = self.value_general(value_schema, item)
         else:
             if not isinstance(node, list):
                 raise DataError(
@@ -230,7 +254,9 @@ class JsonDecoder:
                     raise DataError(
                         f"Found invalid map entry, expected length 2 but found :{len(entry)}"
                     )
-                result[self.value(key_schema, entry[0])] = self.value(value_schema, entry[1])
+                result[self.value_general(key_schema, entry[0])] = self.value_general(
+                    value_schema, entry[1]
+                )
         order = java_hashmap_order(result)
         return result if order is None else {k: result[k] for k in order}
 

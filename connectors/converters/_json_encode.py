@@ -19,6 +19,7 @@ from tidal.connectors.api import DataError, Schema, Struct, Type
 from tidal.connectors.api._logical import Date, Decimal, Time, Timestamp
 
 from ._jackson import escape_string
+from ._json_compiled import Writer, compile_writer
 
 __all__ = ["JSON_TYPE_NAMES", "JsonEncoder"]
 
@@ -41,7 +42,13 @@ JSON_TYPE_NAMES = {
 class JsonEncoder:
     """Writes Connect values (with or without a schema) as Kafka-identical JSON text."""
 
-    __slots__ = ("_cache", "_cache_size", "decimal_numeric", "replace_null_with_default")
+    __slots__ = (
+        "_cache",
+        "_cache_size",
+        "_writers",
+        "decimal_numeric",
+        "replace_null_with_default",
+    )
 
     def __init__(
         self,
@@ -54,6 +61,22 @@ class JsonEncoder:
         self.replace_null_with_default = replace_null_with_default
         self._cache: OrderedDict[Schema, str] = OrderedDict()
         self._cache_size = cache_size
+        self._writers: dict[Schema, Writer] = {}
+
+    def writer(self, schema: Schema) -> Writer:
+        """The compiled writer of ``schema`` (cached)."""
+        found = self._writers.get(schema)
+        if found is None:
+            if len(self._writers) >= self._cache_size:
+                self._writers.clear()
+            found = compile_writer(
+                schema,
+                self.writer,
+                decimal_numeric=self.decimal_numeric,
+                replace=self.replace_null_with_default,
+            )
+            self._writers[schema] = found
+        return found
 
     def envelope(self, schema: Schema | None, value: Any) -> str:
         """``{"schema":...,"payload":...}``."""
@@ -121,11 +144,18 @@ class JsonEncoder:
 
     def write(self, schema: Schema | None, value: Any, out: list[str]) -> None:
         """Append the JSON text of ``value`` (Kafka's ``convertToJson``) to ``out``."""
+        if schema is not None:
+            self.writer(schema)(value, out)
+        else:
+            self.write_general(schema, value, out)
+
+    def write_general(self, schema: Schema | None, value: Any, out: list[str]) -> None:
+        """``write`` without compiled writers: the reference the compiled ones follow."""
         if value is None:
             if schema is None:
                 out.append("null")
             elif schema.default_value is not None and self.replace_null_with_default:
-                self.write(schema, schema.default_value, out)
+                self.write_general(schema, schema.default_value, out)
             elif schema.is_optional:
                 out.append("null")
             else:
@@ -166,7 +196,7 @@ class JsonEncoder:
             for i, item in enumerate(value):
                 if i:
                     out.append(",")
-                self.write(items, item, out)
+                self.write_general(items, item, out)
             out.append("]")
         elif kind is Type.MAP:
             self._write_map(schema, value, out)
@@ -190,12 +220,12 @@ class JsonEncoder:
                 if not isinstance(key, str):
                     raise DataError(f"Invalid type for STRING: {type(key).__name__}")
                 out += [escape_string(key), ":"]
-                self.write(value_schema, item, out)
+                self.write_general(value_schema, item, out)
             else:
                 out.append("[")
-                self.write(key_schema, key, out)
+                self.write_general(key_schema, key, out)
                 out.append(",")
-                self.write(value_schema, item, out)
+                self.write_general(value_schema, item, out)
                 out.append("]")
         out.append("}" if object_mode else "]")
 
@@ -214,7 +244,7 @@ class JsonEncoder:
                 if self.replace_null_with_default
                 else value.get_without_default(field)
             )
-            self.write(field.schema, item, out)
+            self.write_general(field.schema, item, out)
         out.append("}")
 
     def _write_logical(self, schema: Schema, value: Any, out: list[str]) -> bool:

@@ -4,6 +4,7 @@ reading arbitrary bytes fails only with DataError."""
 import contextlib
 import datetime
 import decimal
+import json
 from typing import Any
 
 from hypothesis import given, settings
@@ -164,3 +165,17 @@ def test_arbitrary_bytes_fail_only_with_data_error(raw: bytes, schemas: bool) ->
 def test_arbitrary_schema_text_fails_only_with_data_error(raw: bytes) -> None:
     with contextlib.suppress(DataError):
         _json(True).to_connect_data("t", raw)
+
+
+@settings(max_examples=200)
+@given(_schema_and_value())
+def test_compiled_writers_and_readers_match_the_general_ones(case: tuple[Schema, Any]) -> None:
+    schema, value = case
+    converter = _json(True)
+    compiled: list[str] = []
+    general: list[str] = []
+    converter._encoder.write(schema, value, compiled)
+    converter._encoder.write_general(schema, value, general)
+    assert "".join(compiled) == "".join(general)
+    node = json.loads("".join(compiled))
+    assert converter._decoder.value(schema, node) == converter._decoder.value_general(schema, node)

@@ -174,3 +174,14 @@ def test_msgpack_converter_round_trips_structs_and_datetimes() -> None:
 def test_converter_type_is_checked() -> None:
     with pytest.raises(ValueError, match=r"converter\.type"):
         _json(**{"converter.type": "sideways"})
+
+
+def test_dates_beyond_python_range_are_data_errors() -> None:
+    # Java's Date reaches far beyond year 9999; Python's datetime does not.
+    date = f'{{"schema":{{"type":"int32","name":"{Date.LOGICAL_NAME}"}},"payload":2147483647}}'
+    with pytest.raises(DataError, match="Date value out of range"):
+        _json().to_connect_data("t", date.encode())
+    big = 2**63 - 1
+    stamp = f'{{"schema":{{"type":"int64","name":"{Timestamp.LOGICAL_NAME}"}},"payload":{big}}}'
+    with pytest.raises(DataError, match="Timestamp value out of range"):
+        _json().to_connect_data("t", stamp.encode())
