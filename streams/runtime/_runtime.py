@@ -146,7 +146,7 @@ class StreamsRuntime:
         async with self.lock:
             new, self._new_tasks = self._new_tasks, []
             for task in new:
-                if task.id in self.tasks.tasks and await self.restorer.add(task):
+                if self.tasks.tasks.get(task.id) is task and await self.restorer.add(task):
                     self._activate(task)
             if self.restorer.busy:
                 for task in await self.restorer.step():
