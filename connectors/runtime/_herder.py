@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tidal._version import __version__
+from tidal.connectors.api import ConnectError
 from tidal.connectors.config import ConfigInfos
 from tidal.log.client.admin import AdminClient
 from tidal.log.protocol.errors import KafkaError
@@ -75,14 +76,21 @@ class Herder:
 
     # -- lifecycle ------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Load stored offsets and learn the Kafka cluster id."""
+    async def start(self, timeout_s: float = 30.0) -> None:
+        """Load stored offsets and learn the Kafka cluster id (ConnectError when the
+        cluster cannot be reached within ``timeout_s``)."""
         await self.offsets.start()
+        admin = AdminClient(self.worker.client_settings("admin"))
         try:
-            async with AdminClient(self.worker.client_settings("admin")) as admin:
-                self.kafka_cluster_id = (await admin.describe_cluster()).cluster_id
-        except (KafkaError, OSError) as exc:
-            _log.warning("could not reach the Kafka cluster at start: %s", exc)
+            description = await asyncio.wait_for(admin.describe_cluster(), timeout_s)
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise ConnectError(
+                f"cannot reach the Kafka cluster at {self.worker.bootstrap_servers}: "
+                f"{exc or type(exc).__name__}"
+            ) from exc
+        finally:
+            await admin.close()
+        self.kafka_cluster_id = description.cluster_id
 
     async def stop(self) -> None:
         """Stop every connector (tasks commit their offsets first)."""

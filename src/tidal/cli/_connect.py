@@ -72,9 +72,27 @@ def _load_connector(path: Path) -> dict[str, str]:
     return props
 
 
+def _validate(worker: WorkerConfig, path: Path, props: dict[str, str]) -> None:
+    """Refuse a bad connector file before anything starts."""
+    from tidal.connectors.runtime import (  # noqa: PLC0415
+        HerderError,
+        WorkerPlugins,
+        invalid_config_message,
+        validate_connector_config,
+    )
+
+    try:
+        infos = validate_connector_config(WorkerPlugins(), worker, props)
+    except HerderError as exc:
+        raise _ExitError(_USAGE, f"{path}: {_one_line(exc.message)}") from None
+    if infos["error_count"]:
+        raise _ExitError(_USAGE, f"{path}: {_one_line(invalid_config_message(infos))}")
+
+
 async def _standalone(
     worker_config: WorkerConfig, connectors: list[tuple[Path, dict[str, str]]]
 ) -> None:
+    from tidal.connectors.api import ConnectError  # noqa: PLC0415
     from tidal.connectors.rest import ConnectWorker  # noqa: PLC0415
     from tidal.connectors.runtime import HerderError  # noqa: PLC0415
 
@@ -83,7 +101,7 @@ async def _standalone(
         worker = ConnectWorker(worker_config)
         try:
             await worker.start()
-        except OSError as exc:
+        except (OSError, ConnectError) as exc:
             raise _ExitError(_FAILURE, str(exc)) from None
         try:
             for path, props in connectors:
@@ -115,6 +133,8 @@ def standalone(worker_file: Path, connector_files: tuple[Path, ...]) -> None:
     try:
         worker = _load_worker(worker_file)
         connectors = [(path, _load_connector(path)) for path in connector_files]
+        for path, props in connectors:
+            _validate(worker, path, props)
         asyncio.run(_standalone(worker, connectors))
     except _ExitError as exc:
         click.echo(f"Error: {exc.message}", err=True)

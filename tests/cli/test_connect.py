@@ -1,0 +1,167 @@
+"""``tidal connect standalone`` as a subprocess: a file pipeline stopped with SIGTERM resumes
+from its stored offsets without duplicates; bad files are one line naming file and key."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.connectors.runtime._helpers import (
+    BROKER_CONFIG,
+    STRING,
+    http,
+    lines,
+    read_topic,
+    wait_for,
+)
+from tidal.log.broker import EmbeddedBroker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def connect(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tidal", "connect", "standalone", *args],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+async def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return await asyncio.to_thread(proc.communicate, timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+async def _running(url: str, name: str) -> bool:
+    try:
+        status, body = await asyncio.to_thread(http, "GET", f"{url}/connectors/{name}/status")
+    except OSError:
+        return False
+    return status == 200 and [t["state"] for t in body["tasks"]] == ["RUNNING"]
+
+
+async def _put(url: str, count: int) -> bool:
+    def get() -> str:
+        with urllib.request.urlopen(url + "/metrics", timeout=10) as response:
+            text: str = response.read().decode()
+            return text
+
+    try:
+        metrics = await asyncio.to_thread(get)
+    except OSError:
+        return False
+    line = 'tidal_connect_sink_record_send_total{connector="file-sink",task="0"} '
+    return f"{line}{count}.0" in metrics
+
+
+async def test_sigterm_commits_and_a_restart_resumes_without_duplicates(tmp_path: Path) -> None:
+    source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
+    source.write_text("".join(f"record {i}\n" for i in range(50)))
+    port = _free_port()
+    async with EmbeddedBroker(data_dir=tmp_path / "broker", config=BROKER_CONFIG) as broker:
+        (tmp_path / "worker.properties").write_text(
+            f"# a standalone worker\n"
+            f"bootstrap.servers={broker.bootstrap_servers}\n"
+            f"listeners=http://127.0.0.1:{port}\n"
+            f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
+            "offset.flush.interval.ms=600000\n"  # only the final commit commits
+            f"key.converter={STRING}\nvalue.converter={STRING}\n"
+            "plugin.path=/usr/share/java\n"
+        )
+        (tmp_path / "source.properties").write_text(
+            f"name=file-source\nconnector.class=FileStreamSource\nfile={source}\ntopic=lines\n"
+        )
+        (tmp_path / "sink.json").write_text(json.dumps({"name": "file-sink", "config": {
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "file": str(sink), "topics": "lines", "tasks.max": 1}}))  # fmt: skip
+        args = ("worker.properties", "source.properties", "sink.json")
+        url = f"http://127.0.0.1:{port}"
+
+        proc = connect(tmp_path, *args)
+        try:
+            # The sink writes to its file buffer; it flushes with the final commit.
+            await wait_for(lambda: _put(url, 50), 30, "the first 50 records put")
+            assert await _running(url, "file-source")
+            assert lines(sink) == []
+        finally:
+            stdout, stderr = await _stop(proc)
+        assert proc.returncode == 0, stderr
+        assert f"Tidal Connect standalone worker on {url}" in stdout
+        stored = json.loads((tmp_path / "connect.offsets").read_text())
+        assert stored == [
+            [["file-source", {"filename": str(source)}], {"position": source.stat().st_size}]
+        ]
+
+        with source.open("a") as f:
+            f.write("".join(f"record {i}\n" for i in range(50, 70)))
+        proc = connect(tmp_path, *args)
+        try:
+            await wait_for(lambda: _put(url, 20), 30, "the next 20 records put")
+            await asyncio.sleep(0.5)
+        finally:
+            _, stderr = await _stop(proc)
+        assert proc.returncode == 0, stderr
+        assert sink.read_text() == source.read_text()
+        records = await read_topic(broker.bootstrap_servers, "lines", 70)
+        assert [r.value.decode() for r in records] == lines(source)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("worker", "connector", "message"),
+    [
+        ("offset.flush.interval.ms=soon\n", None,
+         "worker.properties: Invalid value soon for configuration offset.flush.interval.ms"),
+        ("listeners=https://127.0.0.1:8443\n", None,
+         "worker.properties: Invalid value https://127.0.0.1:8443 for configuration listeners"),
+        ("", "connector.class=FileStreamSource\n",
+         "connector.properties: key 'name': a connector file must name the connector"),
+        ("", "name=x\nconnector.class=FileStreamSink\nfile=/tmp/x\n",
+         "connector.properties: Connector configuration is invalid and contains the following 2 "
+         "error(s):; Invalid value  for configuration topics: Must configure one of topics"),
+        ("", "name=x\nconnector.class=NoSuchThing\n", "connector.properties: Failed to find"),
+        ("", "{not json", "connector.properties: not valid JSON"),
+    ],
+)  # fmt: skip
+async def test_bad_files_are_one_line_and_exit_2(
+    tmp_path: Path, worker: str, connector: str | None, message: str
+) -> None:
+    (tmp_path / "worker.properties").write_text(
+        f"bootstrap.servers=127.0.0.1:1\nlisteners=http://127.0.0.1:{_free_port()}\n{worker}"
+    )
+    args = ["worker.properties"]
+    if connector is not None:
+        (tmp_path / "connector.properties").write_text(connector)
+        args.append("connector.properties")
+    proc = connect(tmp_path, *args)
+    _, stderr = await asyncio.to_thread(proc.communicate, timeout=60)
+    assert proc.returncode == 2, stderr
+    error_lines = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert len(error_lines) == 1, stderr
+    assert error_lines[0].startswith(f"Error: {message}"), stderr
+
+
+async def test_missing_worker_file(tmp_path: Path) -> None:
+    proc = connect(tmp_path, "nope.properties")
+    _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
+    assert (proc.returncode, stderr.strip()) == (2, "Error: nope.properties: no such file")
