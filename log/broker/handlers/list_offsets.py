@@ -53,7 +53,8 @@ def _answer(
     if timestamp < MAX_TIMESTAMP:
         return ListOffsetsPartitionResponse(partition_index=index, error_code=INVALID_REQUEST)
     found = log.offset_for_timestamp(timestamp)
-    if found is None:
+    if found is None or (timestamp != EARLIEST_TIMESTAMP and found.offset >= latest):
+        # Kafka answers only offsets a reader of this isolation level may fetch.
         return ListOffsetsPartitionResponse(partition_index=index, timestamp=-1, offset=-1)
     epoch = found.leader_epoch
     if epoch is None:

@@ -32,13 +32,15 @@ def offsets_in(records: bytes) -> list[int]:
     return [h.base_offset for h in iter_batches(records)]
 
 
-async def latest(broker: Broker, topic: str, partition: int, *, committed: bool) -> int:
+async def latest(
+    broker: Broker, topic: str, partition: int, *, committed: bool, timestamp: int = -1
+) -> int:
     request = ListOffsetsRequest(
         isolation_level=1 if committed else 0,
         topics=[
             ListOffsetsTopic(
                 name=topic,
-                partitions=[ListOffsetsPartition(partition_index=partition, timestamp=-1)],
+                partitions=[ListOffsetsPartition(partition_index=partition, timestamp=timestamp)],
             )
         ],
     )
@@ -62,6 +64,9 @@ async def test_last_stable_offset_and_aborted_transactions(broker: Broker) -> No
     assert uncommitted.aborted_transactions is None
     assert await latest(broker, "data", 0, committed=True) == 0
     assert await latest(broker, "data", 0, committed=False) == 3
+    # By timestamp, only offsets the reader may fetch: none below the LSO yet.
+    assert await latest(broker, "data", 0, committed=True, timestamp=0) == -1
+    assert await latest(broker, "data", 0, committed=False, timestamp=0) == 0
 
     assert await plain.end(commit=False) == NONE  # ABORT marker at 3
     await plain.add("data", 0)
