@@ -55,7 +55,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"ok")
 
-    do_POST = do_PUT = _handle
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

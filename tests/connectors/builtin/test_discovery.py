@@ -1,0 +1,32 @@
+"""The built-in connectors are found by plugin discovery, by class name and short alias."""
+
+from __future__ import annotations
+
+import pytest
+
+from tidal.connectors import builtin
+from tidal.connectors.plugins import Plugins, PluginType
+
+CONNECTORS = [
+    ("DatagenSource", builtin.DatagenSourceConnector, PluginType.SOURCE),
+    ("SpoolDirCsvSource", builtin.SpoolDirCsvSourceConnector, PluginType.SOURCE),
+    ("SpoolDirJsonSource", builtin.SpoolDirJsonSourceConnector, PluginType.SOURCE),
+    ("SqlSource", builtin.SqlSourceConnector, PluginType.SOURCE),
+    ("SqlSink", builtin.SqlSinkConnector, PluginType.SINK),
+    ("HttpSink", builtin.HttpSinkConnector, PluginType.SINK),
+]
+
+
+@pytest.mark.parametrize(("alias", "cls", "kind"), CONNECTORS)
+def test_found_by_alias_class_name_and_listed(alias: str, cls: type, kind: PluginType) -> None:
+    plugins = Plugins()
+    assert plugins.plugin(alias, PluginType.SOURCE, PluginType.SINK).cls is cls
+    assert plugins.plugin(alias + "Connector", PluginType.SOURCE, PluginType.SINK).cls is cls
+    listed = {(info["class"], info["type"]) for info in plugins.connector_plugins()}
+    assert (f"{cls.__module__}.{cls.__qualname__}", kind.value) in listed
+
+
+@pytest.mark.parametrize(("alias", "cls", "kind"), CONNECTORS)
+def test_every_config_is_documented(alias: str, cls: type, kind: PluginType) -> None:
+    keys = cls().config().config_keys.values()
+    assert all(key.documentation for key in keys)
