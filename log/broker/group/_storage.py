@@ -112,6 +112,12 @@ class LogOffsetsStorage:
         self.manager = manager
         self.config = config if config is not None else offsets_topic_config()
         self.topic = topic
+        # The log manager opens every directory with the broker's topic
+        # defaults (delete policy, 7-day retention); an internal topic is not
+        # in the topic registry, so its compacted config is applied here.
+        for (name, _), log in manager.logs().items():
+            if name == topic:
+                log.update_config(self.config)
 
     def _log(self, partition: int) -> PartitionLog:
         log = self.manager.get_log(self.topic, partition)

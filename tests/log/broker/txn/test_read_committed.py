@@ -186,6 +186,9 @@ async def test_txn_offsets_survive_a_restart_pending_or_committed(make_broker: A
     await broker.stop()
 
     again = await make_broker()
+    offsets_log = again.logs.get_log("__consumer_offsets", again.groups.partition_for("g"))
+    assert offsets_log is not None
+    assert offsets_log.config.compact
     assert await _fetch_offset(again, "g", stable=True) == (-1, UNSTABLE_OFFSET_COMMIT)
     assert await _fetch_offset(again, "g", stable=False) == (7, NONE)
     # The open transaction times out; its offsets are dropped.

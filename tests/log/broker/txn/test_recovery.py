@@ -116,3 +116,15 @@ async def test_transaction_state_topic_is_compacted_and_listed(make_broker: Any)
     log = broker.logs.get_log(TRANSACTION_STATE_TOPIC, partition)
     assert log is not None
     assert log.config.compact
+
+
+async def test_internal_topics_stay_compacted_after_a_restart(make_broker: Any) -> None:
+    broker = await make_broker()
+    await TxnProducer(broker, "kept").init()
+    await broker.stop()
+    again = await make_broker()
+    partition = again.txn.partition_for("kept")
+    log = again.logs.get_log(TRANSACTION_STATE_TOPIC, partition)
+    assert log is not None
+    assert log.config.compact  # a delete policy would expire transactional ids
+    assert again.txn.transactions["kept"].producer_epoch == 0
