@@ -95,6 +95,9 @@ class ProducerStateManager:
         self.clock = clock
         self.snapshots_to_keep = max(snapshots_to_keep, 1)
         self._producers: dict[int, ProducerStateEntry] = {}
+        #: first offset of each producer's open transaction (the LSO's candidates),
+        #: kept apart so Fetch does not scan every producer
+        self._ongoing: dict[int, int] = {}
         #: every batch below this offset is reflected in the state
         self.map_end_offset = 0
 
@@ -136,12 +139,7 @@ class ProducerStateManager:
 
     def first_undecided_offset(self) -> int | None:
         """First offset of the oldest open transaction (the last stable offset's bound)."""
-        offsets = [
-            e.current_txn_first_offset
-            for e in self._producers.values()
-            if e.current_txn_first_offset is not None
-        ]
-        return min(offsets) if offsets else None
+        return min(self._ongoing.values()) if self._ongoing else None
 
     # ---- before the append ---------------------------------------------------------
 
@@ -230,6 +228,10 @@ class ProducerStateManager:
                 )
                 if header.is_transactional and entry.current_txn_first_offset is None:
                     entry.current_txn_first_offset = first_offset
+            if entry.current_txn_first_offset is None:
+                self._ongoing.pop(pid, None)
+            else:
+                self._ongoing[pid] = entry.current_txn_first_offset
         self.map_end_offset = last_offset + 1
 
     def on_log_append(self, headers: Iterable[BatchHeader], info: LogAppendInfo) -> None:
@@ -285,6 +287,7 @@ class ProducerStateManager:
     def truncate_fully_and_start_at(self, offset: int) -> None:
         """Forget everything and every snapshot (the log restarts empty at ``offset``)."""
         self._producers.clear()
+        self._ongoing.clear()
         for path in list_snapshots(self.directory).values():
             path.unlink(missing_ok=True)
         self.map_end_offset = offset
@@ -302,6 +305,7 @@ class ProducerStateManager:
             leo = log.log_end_offset
             now = self.clock()
             self._producers.clear()
+            self._ongoing.clear()
             loaded_at: int | None = None
             for offset, path in reversed(list_snapshots(self.directory).items()):
                 if offset > leo:
@@ -316,6 +320,8 @@ class ProducerStateManager:
                 for entry in entries:
                     if not self._is_expired(entry, now):
                         self._producers[entry.producer_id] = entry
+                        if entry.current_txn_first_offset is not None:
+                            self._ongoing[entry.producer_id] = entry.current_txn_first_offset
                 loaded_at = offset
                 break
             start = log.log_start_offset
