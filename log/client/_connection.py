@@ -57,7 +57,7 @@ class _ResponseReader(asyncio.StreamReader):
         super().__init__(loop=loop)
         self._on_data = on_data
 
-    def feed_data(self, data: bytes) -> None:
+    def feed_data(self, data: bytes) -> None:  # type: ignore[override]  # the transport's bytes
         if data:
             self._on_data(data)
 

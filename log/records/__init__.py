@@ -27,7 +27,6 @@ from tidal.log.records._batch import (
     SimpleRecord,
     TimestampType,
     decode_batch,
-    decode_batch_into,
     encode_batch,
     encode_batch_columns,
     encode_batch_from,
@@ -45,6 +44,7 @@ from tidal.log.records._control import (
     encode_control_batch,
 )
 from tidal.log.records._crc import crc32c
+from tidal.log.records._decode_into import decode_batch_into
 from tidal.log.records._errors import (
     CorruptRecordError,
     InvalidRecordError,

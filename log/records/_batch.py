@@ -75,7 +75,6 @@ __all__ = [
     "SimpleRecord",
     "TimestampType",
     "decode_batch",
-    "decode_batch_into",
     "encode_batch",
     "encode_batch_columns",
     "encode_batch_from",
@@ -119,7 +118,6 @@ DEFAULT_MAX_DECOMPRESSED = 256 * 1024 * 1024
 
 Buffer = bytes | bytearray | memoryview
 _T = TypeVar("_T")
-_R = TypeVar("_R")
 
 
 class TimestampType(IntEnum):
@@ -588,105 +586,6 @@ def _decode_records_py(data: bytes, header: BatchHeader) -> list[Record]:
     if pos != end:
         raise CorruptRecordError(f"{end - pos} bytes follow the last record")
     return records
-
-
-def decode_batch_into(
-    out: list[_R],
-    record_class: type[_R],
-    buf: Buffer,
-    header: BatchHeader,
-    pos: int = 0,
-    *,
-    topic: str,
-    partition: int,
-    min_offset: int = 0,
-    verify_crc: bool = True,
-    untrack: bool = True,
-    max_decompressed: int = DEFAULT_MAX_DECOMPRESSED,
-) -> None:
-    """Decode the batch at ``pos`` (whose ``header`` was read already, e.g.
-    by :func:`iter_batches`) straight into ``record_class`` instances, appended
-    to ``out``: one per record at or past ``min_offset``, built as
-    ``record_class(topic, partition, offset, timestamp, timestamp_type, key,
-    value, headers)`` with ``headers`` a tuple of ``(key, value)`` pairs.
-
-    This is the consumer's decoder: it skips the intermediate :class:`Record`.
-    The compiled version fills the instances' slots directly (the class must
-    keep those eight fields in slots and define no ``__new__``) and, with
-    ``untrack``, leaves them out of the cycle collector; pass
-    ``untrack=False`` when their fields will be replaced by other objects.
-    Checks and errors are :func:`decode_batch`'s; on error ``out`` is left as
-    it was.
-
-    Example::
-
-        out: list[tuple] = []
-        raw = encode_batch([SimpleRecord(b"a"), SimpleRecord(b"b")], base_offset=10)
-        decode_batch_into(out, MyRecord, raw, read_batch_header(raw), topic="t",
-                          partition=0, min_offset=11)  # one MyRecord, offset 11
-    """
-    if header.magic != MAGIC_V2:
-        raise CorruptRecordError(f"unsupported batch magic {header.magic}")
-    size = header.batch_length + LOG_OVERHEAD
-    if header.batch_length < BATCH_HEADER_SIZE - LOG_OVERHEAD or len(buf) - pos < size:
-        raise CorruptRecordError(f"batch length {header.batch_length} does not fit the buffer")
-    if verify_crc:
-        actual = crc32c(memoryview(buf)[pos + _CRC_START : pos + size])
-        if actual != header.crc:
-            raise CorruptRecordError(
-                f"CRC mismatch: stored {header.crc:#010x}, computed {actual:#010x}"
-            )
-    codec_id = header.attributes & _CODEC_MASK
-    codec = Compression.NONE if codec_id == 0 else Compression.from_id(codec_id)
-    if header.records_count < 0:
-        raise CorruptRecordError(f"negative record count {header.records_count}")
-    view = memoryview(buf)[pos + BATCH_HEADER_SIZE : pos + size]
-    data: Buffer = view if codec is Compression.NONE else decompress(codec, view, max_decompressed)
-    log_append = header.attributes & _TIMESTAMP_TYPE_BIT
-    if _use_speedups:
-        _speedups.decode_records_into(
-            record_class,
-            data,
-            header.records_count,
-            header.base_offset,
-            header.base_timestamp,
-            header.max_timestamp if log_append else None,
-            min_offset,
-            topic,
-            partition,
-            TimestampType.LOG_APPEND_TIME if log_append else TimestampType.CREATE_TIME,
-            untrack,
-            out,
-        )
-        return
-    _decode_records_into_py(out, record_class, bytes(data), header, topic, partition, min_offset)
-
-
-def _decode_records_into_py(
-    out: list[_R],
-    record_class: type[_R],
-    data: bytes,
-    header: BatchHeader,
-    topic: str,
-    partition: int,
-    min_offset: int,
-) -> None:
-    records = _decode_records_py(data, header)
-    ts_type = header.timestamp_type
-    out.extend(
-        record_class(  # type: ignore[call-arg]
-            topic,
-            partition,
-            rec.offset,
-            rec.timestamp,
-            ts_type,
-            rec.key,
-            rec.value,
-            tuple((h.key, h.value) for h in rec.headers),
-        )
-        for rec in records
-        if rec.offset >= min_offset
-    )
 
 
 #: Whether _walk_records, _decode_records and _encode_records use the compiled versions (tests

@@ -34,6 +34,7 @@ from tidal.log.records import (
     _batch,
     crc32c,
     decode_batch,
+    decode_batch_into,
     encode_batch_from,
     read_batch_header,
     validate_batch,
@@ -629,7 +630,7 @@ def decode_into_outcome(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(_batch, "_use_speedups", use_speedups)
         try:
-            _batch.decode_batch_into(
+            decode_batch_into(
                 out, Consumed, raw, header, topic="t", partition=3, min_offset=min_offset,
                 verify_crc=False, untrack=untrack,
             )  # fmt: skip
@@ -695,7 +696,7 @@ def test_decode_into_untracks_only_plain_records() -> None:
     header = read_batch_header(raw)
     for untrack in (True, False):
         out: list[Consumed] = []
-        _batch.decode_batch_into(out, Consumed, raw, header, topic="t", partition=0,
+        decode_batch_into(out, Consumed, raw, header, topic="t", partition=0,
                                  untrack=untrack)  # fmt: skip
         assert [gc.is_tracked(r) for r in out] == [not untrack, not untrack]
         assert out[0].headers == (("h", b"1"),)
