@@ -6,10 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tidal.log.broker.txn import TRANSACTION_STATE_TOPIC, TxnState
-from tidal.log.storage import TXN_INDEX_SUFFIX
+import pytest
 
-from .conftest import TxnProducer, fetch
+from tidal.log.broker.txn import TRANSACTION_STATE_TOPIC, TxnState
+from tidal.log.protocol.messages import (
+    AddOffsetsToTxnRequest,
+    OffsetFetchRequest,
+    TxnOffsetCommitRequest,
+)
+from tidal.log.protocol.messages.offset_fetch import OffsetFetchRequestTopic
+from tidal.log.protocol.messages.txn_offset_commit import (
+    TxnOffsetCommitRequestPartition,
+    TxnOffsetCommitRequestTopic,
+)
+from tidal.log.records import iter_batches
+from tidal.log.storage import TXN_INDEX_SUFFIX
+from tidal.log.storage._faults import SimulatedCrash, abandon
+
+from .conftest import TxnProducer, call_handler, fetch
 
 NONE = 0
 
@@ -128,3 +142,81 @@ async def test_internal_topics_stay_compacted_after_a_restart(make_broker: Any) 
     assert log is not None
     assert log.config.compact  # a delete policy would expire transactional ids
     assert again.txn.transactions["kept"].producer_epoch == 0
+
+
+async def _crash(broker: Any) -> None:
+    """Stop ``broker`` as ``kill -9`` would: no snapshots, checkpoints or clean-shutdown marker."""
+    await broker.txn.close()
+    broker.groups.close()
+    manager = broker.logs
+    manager._stop.set()
+    if manager._thread is not None:
+        manager._thread.join()
+    for log in manager.logs().values():
+        abandon(log)
+    manager._closed = True
+    broker._started = False
+
+
+async def test_crash_between_markers_is_completed_at_restart(make_broker: Any) -> None:
+    broker = await make_broker()
+    broker.topics.create_topic("data", 2)
+    producer = TxnProducer(broker, "crashy")
+    await producer.init()
+    await producer.add("data", 0, 1)
+    await producer.produce("data", 0, 3)
+    await producer.produce("data", 1, 2)
+    add = AddOffsetsToTxnRequest(
+        transactional_id="crashy",
+        producer_id=producer.producer_id,
+        producer_epoch=producer.producer_epoch,
+        group_id="crash-group",
+    )
+    assert (await call_handler(broker, add, 3)).error_code == NONE
+    commit = TxnOffsetCommitRequest(
+        transactional_id="crashy",
+        group_id="crash-group",
+        producer_id=producer.producer_id,
+        producer_epoch=producer.producer_epoch,
+        topics=[
+            TxnOffsetCommitRequestTopic(
+                name="data",
+                partitions=[TxnOffsetCommitRequestPartition(partition_index=0, committed_offset=3)],
+            )
+        ],
+    )
+    assert (await call_handler(broker, commit, 3)).topics[0].partitions[0].error_code == NONE
+
+    real = broker.txn.write_markers
+
+    def one_then_crash(pid: int, epoch: int, done: bool, parts: Iterable[Any]) -> set[Any]:
+        first, *_ = sorted(parts)
+        real(pid, epoch, done, [first])  # one marker lands, then the process dies
+        raise SimulatedCrash
+
+    broker.txn.write_markers = one_then_crash
+    with pytest.raises(SimulatedCrash):
+        await producer.end(commit=True)
+    await _crash(broker)
+
+    again = await make_broker()
+    assert again.txn.transactions["crashy"].state == TxnState.COMPLETE_COMMIT
+    for partition, count in ((0, 3), (1, 2)):
+        read = await fetch(again, "data", partition, committed=True)
+        assert read.last_stable_offset == read.high_watermark
+        assert read.aborted_transactions == []
+        data = [h for h in iter_batches(read.records) if not h.is_control]
+        assert sum(h.records_count for h in data) == count
+    fetched = await call_handler(
+        again,
+        OffsetFetchRequest(
+            group_id="crash-group",
+            topics=[OffsetFetchRequestTopic(name="data", partition_indexes=[0])],
+            require_stable=True,
+        ),
+        7,
+    )
+    part = fetched.topics[0].partitions[0]
+    assert (part.committed_offset, part.error_code) == (3, NONE)
+    producer.broker = again  # the client retries EndTxn, whose answer was lost
+    assert await producer.end(commit=True) == NONE
