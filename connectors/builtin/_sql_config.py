@@ -70,8 +70,8 @@ def sql_source_config() -> ConfigDef:
         .define("table.blacklist", ConfigType.LIST, "", None, Importance.LOW,
                 "Tables to leave out.") \
         .define("query", ConfigType.STRING, "", None, Importance.MEDIUM,
-                "A custom SELECT instead of whole tables; the connector appends its own WHERE "
-                "for the incrementing and timestamp modes, so the query must not have one.") \
+                "A custom SELECT instead of whole tables; it runs as a subquery under the "
+                "connector's own WHERE, so it may have a WHERE of its own.") \
         .define("topic.prefix", ConfigType.STRING, ConfigDef.NO_DEFAULT_VALUE, None,
                 Importance.HIGH, "Prefix of the topic names (the table name is appended), or "
                 "the whole topic name with query.") \

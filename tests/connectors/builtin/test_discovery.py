@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tidal.connectors import builtin
@@ -30,3 +32,14 @@ def test_found_by_alias_class_name_and_listed(alias: str, cls: type, kind: Plugi
 def test_every_config_is_documented(alias: str, cls: type, kind: PluginType) -> None:
     keys = cls().config().config_keys.values()
     assert all(key.documentation for key in keys)
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "connectors.md"
+
+
+@pytest.mark.parametrize(("alias", "cls", "kind"), CONNECTORS)
+def test_docs_have_every_config_in_a_table(alias: str, cls: type, kind: PluginType) -> None:
+    text = DOCS.read_text()
+    assert f"`{alias}`" in text
+    for key in cls().config().config_keys.values():
+        assert f"| `{key.name}` |" in text, key.name
