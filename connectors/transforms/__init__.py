@@ -14,6 +14,10 @@ transform                    Kafka class (``org.apache.kafka.connect.transforms.
 :class:`Filter`               ``Filter``
 :class:`HoistField`           ``HoistField$Key`` / ``HoistField$Value``
 :class:`SetSchemaMetadata`    ``SetSchemaMetadata$Key`` / ``SetSchemaMetadata$Value``
+:class:`Flatten`              ``Flatten$Key`` / ``Flatten$Value``
+:class:`InsertHeader`         ``InsertHeader``
+:class:`DropHeaders`          ``DropHeaders``
+:class:`HeaderFrom`           ``HeaderFrom$Key`` / ``HeaderFrom$Value``
 ===========================  ===============================================
 
 Predicates (``...transforms.predicates.``): :class:`TopicNameMatches`,
@@ -26,6 +30,8 @@ from typing import Any
 from ._base import KeyOrValueTransformation, Predicate, Transformation
 from ._cast import Cast
 from ._chain import TransformationChain, TransformationStage
+from ._flatten import Flatten
+from ._headers import DropHeaders, HeaderFrom, InsertHeader
 from ._insert import InsertField
 from ._predicates import HasHeaderKey, RecordIsTombstone, TopicNameMatches
 from ._replace_mask import MaskField, ReplaceField
@@ -36,11 +42,15 @@ __all__ = [
     "KAFKA_PREDICATES",
     "KAFKA_TRANSFORMS",
     "Cast",
+    "DropHeaders",
     "ExtractField",
     "Filter",
+    "Flatten",
     "HasHeaderKey",
+    "HeaderFrom",
     "HoistField",
     "InsertField",
+    "InsertHeader",
     "KeyOrValueTransformation",
     "MaskField",
     "Predicate",
@@ -59,12 +69,14 @@ __all__ = [
 
 def _kafka_names() -> dict[str, type[Transformation[Any]]]:
     names: dict[str, type[Transformation[Any]]] = {}
-    for base in (InsertField, ReplaceField, MaskField, ExtractField, Cast, HoistField):
+    for base in (
+        InsertField, ReplaceField, MaskField, ExtractField, Cast, HoistField, Flatten, HeaderFrom,
+    ):  # fmt: skip
         names[base.kafka_name + "$Key"] = base.Key
         names[base.kafka_name + "$Value"] = base.Value
     names[SetSchemaMetadata.kafka_name + "$Key"] = SetSchemaMetadata.Key
     names[SetSchemaMetadata.kafka_name + "$Value"] = SetSchemaMetadata.Value
-    for single in (ValueToKey, TimestampRouter, RegexRouter, Filter):
+    for single in (ValueToKey, TimestampRouter, RegexRouter, Filter, InsertHeader, DropHeaders):
         names[single.kafka_name] = single
     return names
 

@@ -153,7 +153,7 @@ class Cast(KeyOrValueTransformation[ConnectRecord]):
         if whole is not None:
             if schema is not None:
                 _check_source(schema)
-                schema = _cast_schema(schema, whole)
+                schema = _cast_schema(schema, whole, keep_basics=True)
             return self.new_record(record, schema, cast_value(value, whole))
         if value is None:
             return record
@@ -181,6 +181,8 @@ class Cast(KeyOrValueTransformation[ConnectRecord]):
             else:
                 _check_source(field.schema)
                 builder.field(field.name, _cast_schema(field.schema, target))
+        if schema.is_optional:
+            builder.optional()
         return builder.build()
 
 
@@ -189,10 +191,13 @@ def _check_source(schema: Schema) -> None:
         raise DataError(f"Cast transformation does not support casting from {schema.type.name}")
 
 
-def _cast_schema(schema: Schema, target: Type) -> Schema:
+def _cast_schema(schema: Schema, target: Type, *, keep_basics: bool = False) -> Schema:
+    # A whole-value cast keeps the name, version, doc and parameters; a field cast does not.
     if schema.type is Type.BYTES and target is not Type.STRING:
         raise DataError(f"Cast transformation does not support casting from BYTES to {target.name}")
     builder = SchemaBuilder(target)
+    if keep_basics:
+        copy_schema_basics(schema, builder)
     if schema.is_optional:
         builder.optional()
     if schema.default_value is not None:

@@ -78,7 +78,11 @@ def require_sink_record(record: ConnectRecord, purpose: str) -> SinkRecord:
 
 
 def copy_schema_basics(schema: Schema, builder: SchemaBuilder) -> SchemaBuilder:
-    """Copy name, version, doc, parameters and optionality (Kafka's ``SchemaUtil``)."""
+    """Copy name, version, doc and parameters (Kafka's ``SchemaUtil.copySchemaBasics``).
+
+    Optionality is not copied: Kafka's transforms build a required struct even from an
+    optional one.
+    """
     if schema.name is not None:
         builder.name(schema.name)
     if schema.version is not None:
@@ -87,8 +91,6 @@ def copy_schema_basics(schema: Schema, builder: SchemaBuilder) -> SchemaBuilder:
         builder.doc(schema.doc)
     if schema.parameters:
         builder.parameters(schema.parameters)
-    if schema.is_optional:
-        builder.optional()
     return builder
 
 

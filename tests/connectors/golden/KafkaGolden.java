@@ -117,6 +117,11 @@ public class KafkaGolden {
                 result.put("partition", transformed.kafkaPartition());
                 result.put("key", write(keys, transformed.keySchema(), transformed.key()));
                 result.put("value", write(values, transformed.valueSchema(), transformed.value()));
+                ArrayNode headers = result.putArray("headers");
+                JsonConverter headerJson = json(true, false);
+                for (org.apache.kafka.connect.header.Header h : transformed.headers()) {
+                    headers.addObject().put("key", h.key()).put("value", write(headerJson, h.schema(), h.value()));
+                }
             } catch (Exception e) {
                 result.put("error", e.getClass().getSimpleName());
             }

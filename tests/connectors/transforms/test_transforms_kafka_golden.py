@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tidal.connectors.api import DataError, Headers, SinkRecord, TimestampType
+from tidal.connectors.api import DataError, Headers, Schema, SinkRecord, TimestampType
 from tidal.connectors.config import ConfigError
 from tidal.connectors.converters import JsonConverter
 from tidal.connectors.plugins import PluginType, default_plugins
@@ -42,7 +42,7 @@ def _run(case: dict[str, Any]) -> dict[str, Any]:
         value_schema, value = values.to_connect_data("topic", _bytes(case["value"]))
         headers = Headers()
         for name, header in case.get("headers", {}).items():
-            headers.add(name, header)
+            headers.add(name, header, Schema.STRING_SCHEMA)  # Kafka's addString
         record = SinkRecord(
             topic=case["topic"],
             kafka_partition=case["partition"],
@@ -69,11 +69,15 @@ def _run(case: dict[str, Any]) -> dict[str, Any]:
         return {"error": "DataException"}
     if result is None:
         return {"dropped": True}
+    header_json = _converter(True, False)
     return {
         "topic": result.topic,
         "partition": result.kafka_partition,
         "key": _text(keys, result.key_schema, result.key),
         "value": _text(values, result.value_schema, result.value),
+        "headers": [
+            {"key": h.key, "value": _text(header_json, h.schema, h.value)} for h in result.headers
+        ],
     }
 
 
