@@ -1,0 +1,117 @@
+"""FileStreamSource and FileStreamSink tasks alone, with Kafka's configs and offsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tidal.connectors.api import (
+    OffsetAndMetadata,
+    Schema,
+    SchemaBuilder,
+    SinkRecord,
+    Struct,
+    TopicPartition,
+)
+from tidal.connectors.builtin import (
+    FileStreamSinkConnector,
+    FileStreamSinkTask,
+    FileStreamSourceConnector,
+    FileStreamSourceTask,
+)
+from tidal.connectors.config import ConfigError
+from tidal.connectors.runtime import (
+    FrozenPartition,
+    MemoryOffsetStore,
+    TaskOffsetReader,
+    WorkerPlugins,
+    partition_id,
+)
+
+
+class _Context:
+    def __init__(self, reader: TaskOffsetReader) -> None:
+        self.offset_storage_reader = reader
+
+
+def _source(path: Path, store: MemoryOffsetStore, **props: str) -> FileStreamSourceTask:
+    task = FileStreamSourceTask()
+    task.initialize(_Context(TaskOffsetReader(store, "src")))  # type: ignore[arg-type]
+    task.start({"file": str(path), "topic": "t", **props})
+    return task
+
+
+def test_aliases_and_kafka_names_find_the_file_connectors() -> None:
+    plugins = WorkerPlugins()
+    for name in ("FileStreamSource", "FileStreamSourceConnector",
+                 "org.apache.kafka.connect.file.FileStreamSourceConnector"):  # fmt: skip
+        assert plugins.connector_class(name) is FileStreamSourceConnector
+    assert plugins.connector_class("FileStreamSink") is FileStreamSinkConnector
+
+
+def test_source_reads_whole_lines_and_resumes_at_the_stored_position(tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"
+    path.write_bytes(b"one\r\ntwo\nthr")
+    store = MemoryOffsetStore()
+    task = _source(path, store, **{"batch.size": "1"})
+    first = task.poll()
+    assert first is not None
+    [record] = first
+    assert (record.topic, record.value, record.value_schema) == ("t", "one", Schema.STRING_SCHEMA)
+    assert record.source_partition == {"filename": str(path)}
+    assert record.source_offset == {"position": 5}
+    assert [r.value for r in task.poll() or []] == ["two"]
+    assert task.poll() is None  # "thr" has no newline yet
+    with path.open("ab") as f:
+        f.write(b"ee\n")
+    [third] = task.poll() or []
+    assert (third.value, third.source_offset) == ("three", {"position": 15})
+    task.stop()
+
+    partition = {"filename": str(path)}
+    store._data["src"] = {partition_id(partition): (partition, {"position": 9})}
+    resumed = _source(path, store)
+    assert [r.value for r in resumed.poll() or []] == ["three"]
+    resumed.stop()
+
+
+def test_source_waits_for_a_missing_file(tmp_path: Path) -> None:
+    task = _source(tmp_path / "later.txt", MemoryOffsetStore())
+    assert task.poll() is None
+    (tmp_path / "later.txt").write_text("now\n")
+    assert [r.value for r in task.poll() or []] == ["now"]
+    task.stop()
+
+
+def test_source_connector_config_and_offsets_check() -> None:
+    connector = FileStreamSourceConnector()
+    connector.start({"file": "a", "topic": "t", "name": "x"})
+    assert connector.task_configs(5) == [{"file": "a", "topic": "t"}]
+    with pytest.raises(ConfigError, match="topic"):
+        connector.start({"file": "a"})
+    assert connector.alter_offsets({}, {_p("a"): None, _p("b"): {"position": 3}}) is True
+    with pytest.raises(ConfigError, match="position"):
+        connector.alter_offsets({}, {_p("a"): {"position": -1}})
+    with pytest.raises(ConfigError, match="filename"):
+        connector.alter_offsets({}, {_p(None): {"position": 1}})
+
+
+def _p(filename: str | None) -> Any:
+    return FrozenPartition({"filename": filename} if filename else {"file": "a"})
+
+
+def test_sink_appends_values_as_lines_and_flushes(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("kept\n")
+    task = FileStreamSinkTask()
+    task.start({"file": str(path)})
+    schema = SchemaBuilder.struct().field("n", Schema.INT32_SCHEMA).build()
+    values: list[Any] = ["text é", b"raw\xff", None, 3, Struct(schema).put("n", 1), {"a": [1.0]}]
+    task.put([SinkRecord(topic="t", value=v, kafka_offset=i) for i, v in enumerate(values)])
+    task.flush({TopicPartition("t", 0): OffsetAndMetadata(6)})
+    assert path.read_bytes() == (
+        "kept\ntext é\n".encode() + b"raw\xff\nnull\n3\nStruct{n=1}\n{a=[1.0]}\n"
+    )
+    task.stop()
