@@ -169,8 +169,9 @@ class ProducerBatch:
                 batch, index = second, index - start
         return batch, index
 
-    def encode(self, compression: Compression) -> bytes:
-        """The batch's bytes, encoded on first use and kept for retries."""
+    def encode(self, compression: Compression, transactional: bool = False) -> bytes:
+        """The batch's bytes, encoded on first use and kept for retries
+        (``transactional``: part of a transaction, attributes bit 4)."""
         if self.encoded is None:
             self.encoded = encode_batch_columns(
                 self.keys,
@@ -181,6 +182,7 @@ class ProducerBatch:
                 producer_id=self.producer_id,
                 producer_epoch=self.producer_epoch,
                 base_sequence=self.sequence,
+                is_transactional=transactional,
             )
         return self.encoded
 
