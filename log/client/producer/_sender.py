@@ -27,6 +27,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from tidal.log.client._errors import KafkaTimeoutError
 from tidal.log.client._kernel import Kernel
@@ -50,6 +51,9 @@ from tidal.log.protocol.errors import (
 from tidal.log.protocol.messages import InitProducerIdRequest, ProduceRequest, ProduceResponse
 from tidal.log.protocol.messages.produce import PartitionProduceData, TopicProduceData
 
+if TYPE_CHECKING:
+    from tidal.log.client.producer._transactions import TransactionManager
+
 __all__ = ["Sender"]
 
 log = logging.getLogger(__name__)
@@ -71,6 +75,8 @@ class Sender:
         self.config = config
         self.acc = accumulator
         self.idempotence = IdempotenceState() if config.idempotent else None
+        #: Set by a transactional producer: gates partitions, gets the producer id.
+        self.transactions: TransactionManager | None = None
         self.closing = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -124,7 +130,8 @@ class Sender:
     def _run_once(self, now: float) -> float:
         """One pass; the seconds until the next thing is due."""
         idem = self.idempotence
-        if idem is not None and (not idem.has_producer_id or idem.needs_reset):
+        txn = self.transactions
+        if txn is None and idem is not None and (not idem.has_producer_id or idem.needs_reset):
             if self._init_task is None and (not idem.needs_reset or not self._requests):
                 self._init_task = asyncio.get_running_loop().create_task(self._init_producer())
             if not idem.has_producer_id or idem.needs_reset:
@@ -142,6 +149,8 @@ class Sender:
             if leader is None:
                 self.kernel.request_update()
                 delay = min(delay, 0.05)
+                continue
+            if txn is not None and not txn.may_send(tp):
                 continue
             if not self._can_drain(tp, batch):
                 continue
@@ -243,14 +252,16 @@ class Sender:
         try:
             topics: dict[str, list[PartitionProduceData]] = defaultdict(list)
             compression = self.config.compression
+            txn = self.transactions is not None
             for b in batches:
                 topics[b.tp.topic].append(
-                    PartitionProduceData(index=b.tp.partition, records=b.encode(compression))
+                    PartitionProduceData(index=b.tp.partition, records=b.encode(compression, txn))
                 )
             request = ProduceRequest(
                 acks=self._acks,
                 timeout_ms=self.config.request_timeout_ms,
                 topic_data=[TopicProduceData(name=t, partition_data=p) for t, p in topics.items()],
+                transactional_id=self.config.transactional_id,
             )
             for b in batches:
                 b.attempts += 1
@@ -338,3 +349,5 @@ class Sender:
         if idem is not None and batch.has_sequence and batch.producer_id == idem.producer_id:
             idem.needs_reset = True  # its sequences left a gap
         batch.fail(error)
+        if self.transactions is not None:
+            self.transactions.on_batch_failed(error)
