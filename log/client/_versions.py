@@ -5,7 +5,8 @@ Kafka's rule (``NodeApiVersions.latestUsableVersion``): the highest version in
 both ranges; none in common raises ``UnsupportedVersionError`` naming the API.
 The client's ranges come from the message declarations, capped where a higher
 version would need something the client does not do (topic ids in Produce 13,
-OffsetCommit/OffsetFetch 10; Produce below 3 cannot carry record batch v2).
+OffsetCommit/OffsetFetch 10; Produce below 3 cannot carry record batch v2;
+the transaction APIs stay on transaction protocol V1).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ _CAPS: dict[int, tuple[int, int]] = {
     8: (2, 9),  # OffsetCommit: 10 = topic ids
     9: (1, 9),  # OffsetFetch: 10 = topic ids
     20: (1, 5),  # DeleteTopics: 6 may carry topic ids only
+    # Transaction protocol V1 (the client does not speak V2, KIP-890 part 2):
+    24: (0, 3),  # AddPartitionsToTxn: 4+ is broker to broker
+    26: (0, 4),  # EndTxn: 5 is V2's per-transaction epoch bump
+    28: (0, 4),  # TxnOffsetCommit: 5 adds the group implicitly (V2)
 }
 
 

@@ -4,6 +4,7 @@
 unless turned off, or unless ``acks`` is not ``all`` or more than five
 requests may be in flight and ``enable_idempotence`` was left unset (Kafka
 then quietly turns it off; asking for both is an error naming the setting).
+A ``transactional_id`` implies idempotence and the same three rules.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def _check_idempotence(name: str, value: Any) -> None:
 
 
 def _check_transactional_id(name: str, value: Any) -> None:
-    if value is not None:
-        raise ConfigError(name, "transactions are not supported by this producer yet")
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigError(name, f"expected a non-empty str or None, got {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,19 +75,28 @@ class ProducerConfig(ClientConfig):
     key_serializer: Serializer | None = setting(None, _check_callable_or_none)  # noqa: RUF009
     value_serializer: Serializer | None = setting(None, _check_callable_or_none)  # noqa: RUF009
     transactional_id: str | None = setting(None, _check_transactional_id)
+    transaction_timeout_ms: int = setting(60_000, at_least(1))
 
     def validate(self) -> None:
         super().validate()
-        if self.enable_idempotence:
+        if self.transactional_id is not None and self.enable_idempotence is False:
+            raise ConfigError(
+                "enable_idempotence", "must not be false when transactional_id is set"
+            )
+        if self.enable_idempotence or self.transactional_id is not None:
+            why = (
+                "enable_idempotence is true"
+                if self.enable_idempotence
+                else "transactional_id is set"
+            )
             if self.acks_value != -1:
-                raise ConfigError("acks", "must be 'all' when enable_idempotence is true")
+                raise ConfigError("acks", f"must be 'all' when {why}")
             if self.max_in_flight_requests_per_connection > 5:
                 raise ConfigError(
-                    "max_in_flight_requests_per_connection",
-                    "must be at most 5 when enable_idempotence is true",
+                    "max_in_flight_requests_per_connection", f"must be at most 5 when {why}"
                 )
             if self.retries == 0:
-                raise ConfigError("retries", "must be above 0 when enable_idempotence is true")
+                raise ConfigError("retries", f"must be above 0 when {why}")
         floor = self.linger_ms + self.request_timeout_ms
         if self.delivery_timeout_ms < floor:
             raise ConfigError(
@@ -103,6 +113,8 @@ class ProducerConfig(ClientConfig):
     @property
     def idempotent(self) -> bool:
         """Whether the producer runs idempotently (see the module docstring)."""
+        if self.transactional_id is not None:
+            return True
         if self.enable_idempotence is not None:
             return self.enable_idempotence
         return self.acks_value == -1 and self.max_in_flight_requests_per_connection <= 5
