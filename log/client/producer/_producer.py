@@ -20,8 +20,9 @@ from types import TracebackType
 from typing import Any
 
 from tidal.log.client._errors import ClientClosedError, KafkaTimeoutError, RecordTooLargeError
+from tidal.log.client._group_metadata import ConsumerGroupMetadata
 from tidal.log.client._kernel import Kernel
-from tidal.log.client._types import TopicPartition
+from tidal.log.client._types import OffsetAndMetadata, TopicPartition
 from tidal.log.client.producer._accumulator import RecordAccumulator
 from tidal.log.client.producer._batch import (
     BATCH_OVERHEAD,
@@ -33,6 +34,8 @@ from tidal.log.client.producer._batch import (
 from tidal.log.client.producer._config import ProducerConfig
 from tidal.log.client.producer._partitioner import DefaultPartitioner, RandomPartitioner
 from tidal.log.client.producer._sender import Sender
+from tidal.log.client.producer._transactions import TransactionManager, TransactionState
+from tidal.log.client.producer._txn_errors import TransactionStateError
 from tidal.log.protocol.errors import UnknownTopicOrPartitionError
 from tidal.log.records import Header
 
@@ -75,6 +78,12 @@ class Producer:
         self._kernel = Kernel(c)
         self._acc = RecordAccumulator(c.batch_size, c.buffer_memory)
         self._sender = Sender(self._kernel, c, self._acc)
+        self._txn: TransactionManager | None = None
+        if c.transactional_id is not None:
+            assert self._sender.idempotence is not None
+            self._txn = self._sender.transactions = TransactionManager(
+                self._kernel, c, self._acc, self._sender.idempotence, self._sender.wakeup
+            )
         if c.partitioner is None or c.partitioner == "default":
             self._partitioner: Any = DefaultPartitioner()
         elif c.partitioner == "murmur2_random":
@@ -132,6 +141,8 @@ class Producer:
         self._closed = True
         if self._started:
             limit = self.config.delivery_timeout_ms / 1000 if timeout is None else timeout
+            if self._txn is not None:  # an open transaction is aborted, as Java does
+                await self._txn.close(limit)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._sender.close()), limit)
             await self._sender.abort(ClientClosedError("the producer was closed"))
@@ -158,6 +169,8 @@ class Producer:
         """
         if self._closed:
             raise ClientClosedError("the producer is closed")
+        if self._txn is not None:
+            self._txn.check_send()
         if not self._started:
             await self.start()
         if self._key_ser is not None:
@@ -286,6 +299,53 @@ class Producer:
             md = await self._kernel.wait_for_topic(topic, self.config.max_block_ms)
             parts = md.partitions_for(topic) or []
         return parts
+
+    # -- transactions (with a transactional_id; see _transactions) ------------------
+
+    def _transactions(self) -> TransactionManager:
+        if self._txn is None:
+            raise TransactionStateError("transactions need the transactional_id setting")
+        return self._txn
+
+    async def init_transactions(self) -> None:
+        """Register ``transactional_id`` with its coordinator: fences older
+        producers with the same id and aborts a transaction they left open.
+        Call once, before the first transaction."""
+        txn = self._transactions()
+        if not self._started:
+            await self.start()
+        await txn.init_transactions()
+
+    def begin_transaction(self) -> None:
+        """Start a transaction; records sent until it ends belong to it."""
+        self._transactions().begin_transaction()
+
+    async def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """Commit a consumer group's ``offsets`` (the next record to read,
+        per partition) with the current transaction; pass the consumer's
+        ``group_metadata()`` so the group can fence a member that left."""
+        await self._transactions().send_offsets_to_transaction(offsets, group_metadata)
+
+    async def commit_transaction(self) -> None:
+        """Flush and commit the current transaction. Raises
+        ``TransactionAbortableError`` when it cannot commit (call
+        :meth:`abort_transaction`), ``ProducerFencedError`` when fenced."""
+        await self._transactions().commit_transaction()
+
+    async def abort_transaction(self) -> None:
+        """Abort the current transaction: records not sent yet fail with
+        ``TransactionAbortedError``; none of its records or offsets are
+        ever visible to ``read_committed`` consumers."""
+        await self._transactions().abort_transaction()
+
+    @property
+    def transaction_state(self) -> TransactionState | None:
+        """The transactional state (``None`` without a ``transactional_id``)."""
+        return None if self._txn is None else self._txn.state
 
     @property
     def closed(self) -> bool:
