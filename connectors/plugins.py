@@ -33,11 +33,17 @@ from typing import Any, TypedDict
 
 from tidal.connectors.api import SinkConnector, SourceConnector
 from tidal.connectors.converters import (
+    BooleanConverter,
     ByteArrayConverter,
     Converter,
+    DoubleConverter,
+    FloatConverter,
     HeaderConverter,
+    IntegerConverter,
     JsonConverter,
+    LongConverter,
     MsgpackConverter,
+    ShortConverter,
     SimpleHeaderConverter,
     StringConverter,
 )
@@ -64,6 +70,14 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "tidal.connectors"
+_NUMBER_CONVERTERS = (
+    ShortConverter,
+    IntegerConverter,
+    LongConverter,
+    FloatConverter,
+    DoubleConverter,
+    BooleanConverter,
+)
 _log = logging.getLogger(__name__)
 
 
@@ -188,6 +202,7 @@ class Plugins:
             "org.apache.kafka.connect.storage.StringConverter": StringConverter,
             "org.apache.kafka.connect.converters.ByteArrayConverter": ByteArrayConverter,
             "org.apache.kafka.connect.storage.SimpleHeaderConverter": SimpleHeaderConverter,
+            **{f"org.apache.kafka.connect.converters.{c.__name__}": c for c in _NUMBER_CONVERTERS},
             **KAFKA_TRANSFORMS,
             **KAFKA_PREDICATES,
         }

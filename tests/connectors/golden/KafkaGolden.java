@@ -9,6 +9,7 @@
 //   validate_cases.json         -> validate_golden.json          (the /config/validate answer)
 //   transform_cases.json        -> transform_golden.json         (SMTs and predicates on records)
 //   enrich_cases.json           -> enrich_golden.json            (sink configs with transforms)
+//   (no input)                  -> number_golden.json            (the numeric and boolean converters)
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,6 +42,51 @@ public class KafkaGolden {
         validate(dir);
         transforms(dir);
         enrich(dir);
+        numbers(dir);
+    }
+
+    // Each numeric converter on a few values: the bytes it writes (hex), what it reads back,
+    // and what it does with bytes of the wrong size.
+    static void numbers(File dir) throws Exception {
+        Object[][] cases = {
+            {"ShortConverter", new Object[]{(short) 0, (short) -2, Short.MAX_VALUE}},
+            {"IntegerConverter", new Object[]{0, -2, Integer.MIN_VALUE, 123456789}},
+            {"LongConverter", new Object[]{0L, -2L, Long.MAX_VALUE, 1704164645678L}},
+            {"FloatConverter", new Object[]{0.0f, -2.5f, 3.4028235e38f, 0.1f}},
+            {"DoubleConverter", new Object[]{0.0, -2.5, 0.1, 1e300}},
+            {"BooleanConverter", new Object[]{true, false}},
+        };
+        ObjectNode out = M.createObjectNode();
+        for (Object[] c : cases) {
+            org.apache.kafka.connect.storage.Converter converter = (org.apache.kafka.connect.storage.Converter)
+                Class.forName("org.apache.kafka.connect.converters." + c[0]).getDeclaredConstructor().newInstance();
+            converter.configure(new HashMap<>(), false);
+            ObjectNode entry = out.putObject((String) c[0]);
+            ArrayNode values = entry.putArray("values");
+            for (Object v : (Object[]) c[1]) {
+                byte[] bytes = converter.fromConnectData("t", null, v);
+                StringBuilder hex = new StringBuilder();
+                for (byte b : bytes) hex.append(String.format("%02x", b));
+                SchemaAndValue back = converter.toConnectData("t", bytes);
+                values.addObject().put("value", String.valueOf(v)).put("hex", hex.toString())
+                    .put("schema", back.schema().type().getName() + (back.schema().isOptional() ? "?" : ""))
+                    .put("back", String.valueOf(back.value()));
+            }
+            try {
+                converter.toConnectData("t", new byte[]{1, 2, 3});
+                entry.put("wrong_size", "accepted");
+            } catch (Exception e) {
+                entry.put("wrong_size", e.getClass().getSimpleName());
+            }
+            try {
+                converter.fromConnectData("t", null, "text");
+                entry.put("wrong_type", "accepted");
+            } catch (Exception e) {
+                entry.put("wrong_type", e.getClass().getSimpleName());
+            }
+            entry.put("null", String.valueOf(converter.fromConnectData("t", null, null)));
+        }
+        M.writerWithDefaultPrettyPrinter().writeValue(new File(dir, "number_golden.json"), out);
     }
 
     // A sink connector config validated with its transform and predicate aliases enriched,
