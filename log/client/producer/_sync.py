@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
+from tidal.log.client._group_metadata import ConsumerGroupMetadata
 from tidal.log.client._sync import LoopThread
+from tidal.log.client._types import OffsetAndMetadata, TopicPartition
 from tidal.log.client.producer._batch import RecordMetadata
 from tidal.log.client.producer._config import ProducerConfig
 from tidal.log.client.producer._producer import Producer
@@ -76,7 +78,36 @@ class SyncProducer:
         return self._loop.run(self._producer.send_and_wait(topic, value, key, **kw))
 
     def flush(self, timeout: float | None = None) -> None:
+        """Block until everything sent so far is acknowledged (see :meth:`Producer.flush`)."""
         self._loop.run(self._producer.flush(timeout))
+
+    def init_transactions(self) -> None:
+        """See :meth:`Producer.init_transactions`."""
+        self._loop.run(self._producer.init_transactions())
+
+    def begin_transaction(self) -> None:
+        """See :meth:`Producer.begin_transaction`."""
+
+        async def begin() -> None:
+            self._producer.begin_transaction()
+
+        self._loop.run(begin())
+
+    def send_offsets_to_transaction(
+        self,
+        offsets: Mapping[TopicPartition, OffsetAndMetadata | int],
+        group_metadata: ConsumerGroupMetadata | str,
+    ) -> None:
+        """See :meth:`Producer.send_offsets_to_transaction`."""
+        self._loop.run(self._producer.send_offsets_to_transaction(offsets, group_metadata))
+
+    def commit_transaction(self) -> None:
+        """See :meth:`Producer.commit_transaction`."""
+        self._loop.run(self._producer.commit_transaction())
+
+    def abort_transaction(self) -> None:
+        """See :meth:`Producer.abort_transaction`."""
+        self._loop.run(self._producer.abort_transaction())
 
     def close(self, timeout: float | None = None) -> None:
         """Flush, close the producer and stop its thread."""
