@@ -8,6 +8,7 @@ protocol (``_protocol``), under the :class:`Consumer` facade;
 :class:`SyncConsumer` (``_sync``) is its blocking wrapper for scripts.
 """
 
+from tidal.log.client._group_metadata import ConsumerGroupMetadata
 from tidal.log.client.consumer._assignors import (
     MemberSubscription,
     PartitionAssignor,
@@ -37,6 +38,7 @@ __all__ = [
     "Assignment",
     "Consumer",
     "ConsumerConfig",
+    "ConsumerGroupMetadata",
     "ConsumerRecord",
     "CooperativeStickyAssignor",
     "IsolationLevel",

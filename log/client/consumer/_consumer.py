@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Self
 
 from tidal.log.client._errors import ClientClosedError
+from tidal.log.client._group_metadata import ConsumerGroupMetadata
 from tidal.log.client._kernel import Kernel
 from tidal.log.client._types import OffsetAndMetadata, TopicPartition
 from tidal.log.client.consumer._config import ConsumerConfig
@@ -276,6 +277,16 @@ class Consumer:
         self._fetcher.wake()
 
     # -- commits ----------------------------------------------------------------------
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """The group id, generation, member id and instance id, for a
+        transactional producer's ``send_offsets_to_transaction``."""
+        c = self._coordinator
+        if c is None or not self._subs.is_group_managed:
+            return ConsumerGroupMetadata(self._group(), -1, "", self.config.group_instance_id)
+        return ConsumerGroupMetadata(
+            self._group(), c.generation_id, c.member_id, self.config.group_instance_id
+        )
 
     def _group(self) -> str:
         if self.config.group_id is None:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
+from tidal.log.client._group_metadata import ConsumerGroupMetadata
 from tidal.log.client._sync import LoopThread
 from tidal.log.client._types import OffsetAndMetadata, TopicPartition
 from tidal.log.client.consumer._config import ConsumerConfig
@@ -135,6 +136,11 @@ class SyncConsumer:
 
     def position(self, partition: TopicPartition) -> int:
         return self._loop.run(self._consumer.position(partition))
+
+    def group_metadata(self) -> ConsumerGroupMetadata:
+        """See :meth:`Consumer.group_metadata`."""
+        result: ConsumerGroupMetadata = self._on_loop("group_metadata")
+        return result
 
     def committed(
         self, partitions: Iterable[TopicPartition]
