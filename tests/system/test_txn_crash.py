@@ -6,8 +6,9 @@ with SIGKILL at arbitrary moments (between a transaction's records, during
 EndTxn, with markers half written...) and restarted on the same data
 directory. Afterwards a read_committed consumer must see every confirmed
 transaction, no record twice, and every transaction whole or not at all:
-the coordinator completes a transaction it had decided (Prepare* in
-``__transaction_state``) and aborts one it had not, by timeout.
+no aborted transaction ever visible: the coordinator completes a
+transaction it had decided (Prepare* in ``__transaction_state``) and aborts
+one it had not, by timeout.
 """
 
 from __future__ import annotations
@@ -60,11 +61,13 @@ def _producer(bootstrap: str) -> Producer:
 
 
 class TxnLoad:
-    """Transactions numbered 0, 1, ...; ``confirmed`` are those whose commit returned."""
+    """Transactions numbered 0, 1, ...: every fourth is aborted. ``confirmed``
+    are those whose commit returned, ``aborted`` those whose abort did."""
 
     def __init__(self, bootstrap: str) -> None:
         self.bootstrap = bootstrap
         self.confirmed: set[int] = set()
+        self.aborted: set[int] = set()
         self.started = 0
         self.stop = threading.Event()
         self.failures: list[str] = []
@@ -78,8 +81,13 @@ class TxnLoad:
                 producer.begin_transaction()
                 for i in range(PER_TXN):
                     producer.produce(TOPIC, key=b"%d" % i, value=b"t%06d-%02d" % (number, i))
-                producer.commit_transaction(30)
-                self.confirmed.add(number)
+                if number % 4 == 3:
+                    producer.flush(30)  # the records reach the log, then the abort
+                    producer.abort_transaction(30)
+                    self.aborted.add(number)
+                else:
+                    producer.commit_transaction(30)
+                    self.confirmed.add(number)
             except KafkaException as exc:
                 error = exc.args[0]
                 self.failures.append(str(error))
@@ -159,4 +167,6 @@ def test_kill_9_keeps_transactions_atomic(tmp_path: Path, broker_process: Any) -
     assert partial == {}, "transactions seen in part"
     missing = load.confirmed - set(by_txn)
     assert missing == set(), "confirmed transactions lost"
+    assert load.aborted, "no transaction was aborted"
+    assert load.aborted & set(by_txn) == set(), "aborted transactions visible"
     assert broker.terminate() == 0
