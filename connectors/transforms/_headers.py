@@ -19,10 +19,11 @@ from tidal.connectors.config import (
     Importance,
     ValidString,
 )
+from tidal.connectors.converters._simple import infer_header
 
 from ._base import KeyOrValueTransformation, Transformation, key_and_value_variants
-from ._replace_mask import _NON_EMPTY_LIST
 from ._util import (
+    NON_EMPTY_LIST,
     REPLACE_NULL_WITH_DEFAULT,
     SchemaCache,
     copy_schema_basics,
@@ -65,8 +66,6 @@ class InsertHeader(Transformation[ConnectRecord]):
 
     def configure(self, configs: Mapping[str, Any]) -> None:
         """Read ``header`` and ``value.literal``."""
-        from tidal.connectors.converters._simple import infer_header  # noqa: PLC0415
-
         parsed = _insert_config().parse(configs)
         self.header: str = parsed["header"]
         self.schema, self.value = infer_header(parsed["value.literal"])
@@ -79,7 +78,7 @@ class InsertHeader(Transformation[ConnectRecord]):
 
 def _drop_config() -> ConfigDef:
     return ConfigDef().define(
-        "headers", ConfigType.LIST, NO_DEFAULT, _NON_EMPTY_LIST, Importance.HIGH,
+        "headers", ConfigType.LIST, NO_DEFAULT, NON_EMPTY_LIST, Importance.HIGH,
         "The name of the headers to be removed.",
     )  # fmt: skip
 
@@ -106,9 +105,9 @@ class DropHeaders(Transformation[ConnectRecord]):
 def _from_config() -> ConfigDef:
     config = (
         ConfigDef()
-        .define("fields", ConfigType.LIST, NO_DEFAULT, _NON_EMPTY_LIST, Importance.HIGH,
+        .define("fields", ConfigType.LIST, NO_DEFAULT, NON_EMPTY_LIST, Importance.HIGH,
                 "Field names in the record whose values are to be copied or moved to headers.")
-        .define("headers", ConfigType.LIST, NO_DEFAULT, _NON_EMPTY_LIST, Importance.HIGH,
+        .define("headers", ConfigType.LIST, NO_DEFAULT, NON_EMPTY_LIST, Importance.HIGH,
                 "Header names, in the same order as the field names listed in the fields "
                 "configuration property.")
         .define("operation", ConfigType.STRING, NO_DEFAULT, ValidString.in_("move", "copy"),

@@ -27,7 +27,7 @@ from tidal.connectors.config import (
 )
 
 from ._base import Predicate
-from ._routing import _REGEX
+from ._util import REGEX_VALIDATOR
 
 __all__ = ["HasHeaderKey", "RecordIsTombstone", "TopicNameMatches"]
 
@@ -41,10 +41,13 @@ class _Required(NonEmptyString):
 
 def _topic_config() -> ConfigDef:
     return ConfigDef().define(
-        "pattern", ConfigType.STRING, NO_DEFAULT, CompositeValidator.of(_Required(), _REGEX),
+        "pattern",
+        ConfigType.STRING,
+        NO_DEFAULT,
+        CompositeValidator.of(_Required(), REGEX_VALIDATOR),
         Importance.MEDIUM,
         "A Java regular expression for matching against the name of a record's topic.",
-    )  # fmt: skip
+    )
 
 
 class TopicNameMatches(Predicate[ConnectRecord]):

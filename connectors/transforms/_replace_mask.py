@@ -17,7 +17,6 @@ from tidal.connectors.api._logical import Date, Decimal, Time, Timestamp
 from tidal.connectors.config import (
     NO_DEFAULT,
     ConfigDef,
-    ConfigError,
     ConfigType,
     Importance,
     NonEmptyString,
@@ -25,6 +24,7 @@ from tidal.connectors.config import (
 
 from ._base import KeyOrValueTransformation, key_and_value_variants
 from ._util import (
+    NON_EMPTY_LIST,
     REPLACE_NULL_WITH_DEFAULT,
     SchemaCache,
     copy_schema_basics,
@@ -117,7 +117,7 @@ key_and_value_variants(ReplaceField)
 def _mask_config() -> ConfigDef:
     config = (
         ConfigDef()
-        .define("fields", ConfigType.LIST, NO_DEFAULT, _NON_EMPTY_LIST, Importance.HIGH,
+        .define("fields", ConfigType.LIST, NO_DEFAULT, NON_EMPTY_LIST, Importance.HIGH,
                 "Names of fields to mask.")
         .define("replacement", ConfigType.STRING, None, NonEmptyString(), Importance.LOW,
                 "Custom value replacement, that will be applied to all 'fields' values "
@@ -125,17 +125,6 @@ def _mask_config() -> ConfigDef:
     )  # fmt: skip
     return define_replace_null(config)
 
-
-class _NonEmptyList:
-    def ensure_valid(self, name: str, value: Any) -> None:
-        if not value:
-            raise ConfigError(name, value, "Empty list")
-
-    def __str__(self) -> str:
-        return "non-empty list"
-
-
-_NON_EMPTY_LIST = _NonEmptyList()
 
 # The "null" of each type (Kafka's MaskField.PRIMITIVE_VALUE_MAPPING).
 _MASKS: dict[Type, Any] = {

@@ -18,6 +18,7 @@ from tidal.connectors.api import ConnectRecord, DataError
 from tidal.connectors.config import NO_DEFAULT, ConfigDef, ConfigError, ConfigType, Importance
 
 from ._base import Transformation
+from ._util import REGEX_VALIDATOR
 
 __all__ = ["Filter", "RegexRouter", "TimestampRouter", "java_date_format", "java_replacement"]
 
@@ -149,25 +150,11 @@ def java_replacement(replacement: str) -> str:
 def _regex_config() -> ConfigDef:
     return (
         ConfigDef()
-        .define("regex", ConfigType.STRING, NO_DEFAULT, _REGEX, Importance.HIGH,
+        .define("regex", ConfigType.STRING, NO_DEFAULT, REGEX_VALIDATOR, Importance.HIGH,
                 "Regular expression to use for matching.")
         .define("replacement", ConfigType.STRING, NO_DEFAULT, None, Importance.HIGH,
                 "Replacement string.")
     )  # fmt: skip
-
-
-class _RegexValidator:
-    def ensure_valid(self, name: str, value: Any) -> None:
-        try:
-            re.compile(value)
-        except (re.error, TypeError) as exc:
-            raise ConfigError(name, value, f"Invalid regex: {exc}") from None
-
-    def __str__(self) -> str:
-        return "valid regex"
-
-
-_REGEX = _RegexValidator()
 
 
 class RegexRouter(Transformation[ConnectRecord]):

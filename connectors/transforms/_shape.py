@@ -22,8 +22,8 @@ from tidal.connectors.config import (
 )
 
 from ._base import KeyOrValueTransformation, Transformation, key_and_value_variants
-from ._replace_mask import _NON_EMPTY_LIST
 from ._util import (
+    NON_EMPTY_LIST,
     REPLACE_NULL_WITH_DEFAULT,
     SchemaCache,
     define_replace_null,
@@ -39,7 +39,7 @@ __all__ = ["ExtractField", "HoistField", "SetSchemaMetadata", "ValueToKey"]
 def _value_to_key_config() -> ConfigDef:
     return define_replace_null(
         ConfigDef().define(
-            "fields", ConfigType.LIST, NO_DEFAULT, _NON_EMPTY_LIST, Importance.HIGH,
+            "fields", ConfigType.LIST, NO_DEFAULT, NON_EMPTY_LIST, Importance.HIGH,
             "Field names on the record value to extract as the record key.",
         )
     )  # fmt: skip

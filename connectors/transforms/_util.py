@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,8 @@ from tidal.connectors.api import ConnectRecord, DataError, Schema, SchemaBuilder
 from tidal.connectors.config import ConfigDef, ConfigError, ConfigType, Importance
 
 __all__ = [
+    "NON_EMPTY_LIST",
+    "REGEX_VALIDATOR",
     "REPLACE_NULL_WITH_DEFAULT",
     "SchemaCache",
     "copy_schema_basics",
@@ -128,3 +131,30 @@ def parse_renames(name: str, mappings: list[str]) -> dict[str, str]:
             raise ConfigError(name, mappings, "Invalid rename mapping: " + mapping)
         renames[parts[0]] = parts[1]
     return renames
+
+
+class _NonEmptyList:
+    def ensure_valid(self, name: str, value: Any) -> None:
+        if not value:
+            raise ConfigError(name, value, "Empty list")
+
+    def __str__(self) -> str:
+        return "non-empty list"
+
+
+class _Regex:
+    def ensure_valid(self, name: str, value: Any) -> None:
+        try:
+            re.compile(value)
+        except (re.error, TypeError) as exc:
+            raise ConfigError(name, value, f"Invalid regex: {exc}") from None
+
+    def __str__(self) -> str:
+        return "valid regex"
+
+
+NON_EMPTY_LIST = _NonEmptyList()
+"""Kafka's "non-empty list" validator."""
+
+REGEX_VALIDATOR = _Regex()
+"""Kafka's "valid regex" validator."""
