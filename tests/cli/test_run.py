@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from tests.streams.runtime._helpers import (
     BROKER_CONFIG,
@@ -23,7 +24,10 @@ from tests.streams.runtime._helpers import (
     read_all,
 )
 from tests.streams.runtime._topology import INPUT, OUTPUT
+from tidal.cli import main
 from tidal.log.broker import EmbeddedBroker
+from tidal.streams import App
+from tidal.streams.runtime import AppConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,3 +140,24 @@ def test_bad_setting_from_the_environment_exits_2(app_dir: Path) -> None:
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "'exactly_once_v2' is not yet supported" in stderr
+
+
+def test_flags_and_environment_override_the_apps_settings(
+    app_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[AppConfig] = []
+    monkeypatch.setattr(App, "run", lambda self, **_: seen.append(self.config))
+    monkeypatch.chdir(app_dir)
+    (app_dir / "wcapp_flags.py").write_text(textwrap.dedent(APP_MODULE))
+    monkeypatch.setenv("TIDAL_STATE_DIR", str(app_dir / "from-env"))
+    monkeypatch.setenv("TIDAL_COMMIT_INTERVAL_MS", "1234")
+    result = CliRunner().invoke(
+        main,
+        ["-b", "root:9092", "run", "wcapp_flags:app", "--commit-interval-ms", "77"],
+    )
+    assert result.exit_code == 0, result.output
+    [config] = seen
+    assert config.bootstrap_servers == "root:9092"  # the root's -b counts
+    assert config.state_dir == app_dir / "from-env"
+    assert config.commit_interval_ms == 77  # the flag wins over the environment
+    assert config.application_id == "wc"  # not given: the App's own

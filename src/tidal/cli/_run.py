@@ -23,11 +23,13 @@ record a user function cannot process, say) exits 1 with the error.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -134,23 +136,25 @@ def run_app(ctx: click.Context, /, target: str, log_level: str, **flags: Any) ->
     """Run the streams App MODULE:APP until Ctrl-C or SIGTERM (then a final commit)."""
     from tidal.streams import StreamsError  # noqa: PLC0415
 
-    _setup_logging(log_level)
-    try:
-        app = load_app(target)
-        app.configure(**_overrides(ctx, **flags))
-    except (_LoadError, StreamsError, ValueError) as e:
-        _fail(str(e), 2)
-    _log.info("starting app '%s' (%s)", app.application_id, target)
-    try:
-        app.run()
-    except (StreamsError, OSError) as e:
-        _fail(f"app '{app.application_id}' stopped: {e}", 1)
-    except Exception as e:  # noqa: BLE001 - a client error, one line
-        _fail(f"app '{app.application_id}' stopped: {type(e).__name__}: {e}", 1)
-    _log.info("app '%s' stopped after a final commit", app.application_id)
+    with _logging(log_level):
+        try:
+            app = load_app(target)
+            app.configure(**_overrides(ctx, **flags))
+        except (_LoadError, StreamsError, ValueError) as e:
+            _fail(str(e), 2)
+        _log.info("starting app '%s' (%s)", app.application_id, target)
+        try:
+            app.run()
+        except (StreamsError, OSError) as e:
+            _fail(f"app '{app.application_id}' stopped: {e}", 1)
+        except Exception as e:  # noqa: BLE001 - a client error, one line
+            _fail(f"app '{app.application_id}' stopped: {type(e).__name__}: {e}", 1)
+        _log.info("app '%s' stopped after a final commit", app.application_id)
 
 
-def _setup_logging(level: str) -> None:
+@contextlib.contextmanager
+def _logging(level: str) -> Iterator[None]:
+    """Log records to stderr while the command runs."""
     handler = logging.StreamHandler(sys.stderr)
     formatter = logging.Formatter(
         "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
@@ -158,5 +162,11 @@ def _setup_logging(level: str) -> None:
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     root = logging.getLogger()
+    previous = root.level
     root.addHandler(handler)
     root.setLevel(level.upper())
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
