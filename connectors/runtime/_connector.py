@@ -201,6 +201,8 @@ class ConnectorRunner:
     def _set(self, status: Status) -> None:
         self.status = status
         self.env.metrics.connector_state(self.name, status.state)
+        if self.env.on_connector_status is not None:
+            self.env.on_connector_status(self.name, status)
 
     def info(self) -> dict[str, Any]:
         """Kafka's ``ConnectorInfo``."""

@@ -38,7 +38,7 @@ from ._task import TaskEnv, TaskId
 from ._validate import invalid_config_message, validate_connector_config
 from ._worker_config import WorkerConfig
 
-__all__ = ["Herder"]
+__all__ = ["Herder", "restart_plan"]
 
 _log = logging.getLogger("tidal.connectors.runtime")
 _INITIAL_STATES = {
@@ -227,25 +227,32 @@ class Herder:
     async def pause_connector(self, name: str) -> None:
         """Pause the connector and its tasks."""
         async with self._lock:
-            self.runner(name, f"Unknown connector {name}").transition(TargetState.PAUSED)
+            await self._apply_target(self.runner(name, f"Unknown connector {name}"),
+                                     TargetState.PAUSED)  # fmt: skip
 
     async def resume_connector(self, name: str) -> None:
         """Resume a paused or stopped connector."""
         async with self._lock:
-            runner = self.runner(name, f"Unknown connector {name}")
-            if runner.target is TargetState.STOPPED:
-                runner.target = TargetState.STARTED
-                await runner.start()
-            else:
-                runner.transition(TargetState.STARTED)
+            await self._apply_target(self.runner(name, f"Unknown connector {name}"),
+                                     TargetState.STARTED)  # fmt: skip
 
     async def stop_connector(self, name: str) -> None:
         """Shut the tasks and the connector down, keeping its config (STOPPED)."""
         async with self._lock:
-            runner = self.runner(name)
-            await runner.stop()
-            runner.target = TargetState.STOPPED
+            await self._apply_target(self.runner(name), TargetState.STOPPED)
+
+    @staticmethod
+    async def _apply_target(runner: ConnectorRunner, target: TargetState) -> None:
+        if target is TargetState.STOPPED:
+            if runner.target is not TargetState.STOPPED:
+                await runner.stop()
+                runner.target = TargetState.STOPPED
+                await runner.start()
+        elif runner.target is TargetState.STOPPED:
+            runner.target = target
             await runner.start()
+        else:
+            runner.transition(target)
 
     async def restart_connector(self, name: str) -> None:
         """Restart the connector instance only (its tasks keep running)."""
@@ -262,26 +269,20 @@ class Herder:
     ) -> dict[str, Any]:
         """KIP-745: restart the connector and/or tasks; answers with RESTARTING states."""
         runner = self.runner(name)
-        restart_connector = not only_failed or runner.status.state is State.FAILED
-        restart_tasks = [
-            i
-            for i in range(len(runner.task_configs))
-            if include_tasks and (not only_failed or runner.task_status(i).state is State.FAILED)
-        ]
-        answer = runner.state_info()
-        if restart_connector:
-            answer["connector"]["state"] = State.RESTARTING.value
-            answer["connector"].pop("trace", None)
-        for entry in answer["tasks"]:
-            if entry["id"] in restart_tasks:
-                entry["state"] = State.RESTARTING.value
-                entry.pop("trace", None)
+        answer, restart_connector, restart_tasks = restart_plan(
+            runner.state_info(), only_failed=only_failed, include_tasks=include_tasks
+        )
         async with self._lock:
-            if restart_connector:
-                await self._restart_instance(runner)
-            for index in restart_tasks:
-                await self._restart_task(runner, index)
+            await self._restart(runner, restart_connector, restart_tasks)
         return answer
+
+    async def _restart(
+        self, runner: ConnectorRunner, restart_connector: bool, restart_tasks: list[int]
+    ) -> None:
+        if restart_connector:
+            await self._restart_instance(runner)
+        for index in restart_tasks:
+            await self._restart_task(runner, index)
 
     async def restart_task(self, name: str, task: int) -> None:
         """Restart one task."""
@@ -322,3 +323,26 @@ class Herder:
                 f"the '/connectors/{name}/stop' endpoint"
             )
         return runner
+
+
+def restart_plan(
+    state_info: dict[str, Any], *, only_failed: bool, include_tasks: bool
+) -> tuple[dict[str, Any], bool, list[int]]:
+    """What a KIP-745 restart restarts: ``(answer with RESTARTING states, connector?, tasks)``."""
+    failed = State.FAILED.value
+    restart_connector = not only_failed or state_info["connector"]["state"] == failed
+    restart_tasks = [
+        t["id"]
+        for t in state_info["tasks"]
+        if include_tasks and (not only_failed or t["state"] == failed)
+    ]
+    answer = {**state_info, "connector": dict(state_info["connector"]),
+              "tasks": [dict(t) for t in state_info["tasks"]]}  # fmt: skip
+    if restart_connector:
+        answer["connector"]["state"] = State.RESTARTING.value
+        answer["connector"].pop("trace", None)
+    for entry in answer["tasks"]:
+        if entry["id"] in restart_tasks:
+            entry["state"] = State.RESTARTING.value
+            entry.pop("trace", None)
+    return answer, restart_connector, restart_tasks

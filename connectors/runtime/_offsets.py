@@ -60,6 +60,10 @@ class OffsetStore(ABC):
         """Release resources; every completed write is already durable."""
         return
 
+    async def refresh(self) -> None:
+        """Catch up with offsets other workers wrote (shared stores only)."""
+        return
+
     def offset(self, connector: str, partition: Partition) -> dict[str, Any] | None:
         """The committed offset of one source partition, or None."""
         entry = self._data.get(connector, {}).get(partition_id(partition))

@@ -57,6 +57,8 @@ class TaskEnv:
     metrics: ConnectMetrics
     worker_id: str
     on_status: Callable[[TaskId, Status], None]
+    #: Told of every connector status change (distributed workers publish them).
+    on_connector_status: Callable[[str, Status], None] | None = None
 
 
 class WorkerTask(ABC):
