@@ -230,7 +230,7 @@ class HttpSinkTask(SinkTask):
 
 
 def _target(config: Mapping[str, Any]) -> urllib.parse.SplitResult:
-    url = urllib.parse.urlsplit(config["http.api.url"])
+    url = urllib.parse.urlsplit(str(config["http.api.url"]))
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ConfigError("http.api.url", config["http.api.url"], "expected an http(s) URL")
     return url
