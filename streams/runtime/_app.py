@@ -78,7 +78,10 @@ class App(BuilderFacade):
     * ``client_config``, ``consumer_config``, ``producer_config``: Kafka
       client settings passed through; ``broker_config``: the embedded
       broker's settings;
-    * ``metrics_registry`` / ``metrics_port``: see :mod:`._metrics`.
+    * ``metrics_registry`` / ``metrics_port``: see :mod:`._metrics`;
+    * ``topology``: a compiled topology to run instead of ``app.builder``'s;
+    * ``store_opener``: ``(StoreSpec, task_dir) -> PartitionStore``, how a
+      task's stores open (default: :func:`tidal.streams.state.open_store`).
     """
 
     def __init__(

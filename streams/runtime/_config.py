@@ -37,6 +37,12 @@ EXACTLY_ONCE_V2 = "exactly_once_v2"
 DEFAULT_STATE_DIR = "./tidal-state"
 _HANDLERS = ("fail", "log_and_continue")
 _RESETS = ("earliest", "latest")
+_RUNTIME_CONSUMER_SETTINGS = (
+    "group_id",
+    "enable_auto_commit",
+    "partition_assignment_strategy",
+    "auto_offset_reset",
+)
 _LEGAL_ID = re.compile(r"^[a-zA-Z0-9._-]{1,200}$")
 
 
@@ -90,6 +96,14 @@ class AppConfig:
         if self.dead_letter_topic is not None and not _LEGAL_ID.match(self.dead_letter_topic):
             raise ConfigurationError(
                 f"setting 'dead_letter_topic': {self.dead_letter_topic!r} is not a legal topic name"
+            )
+        taken = sorted(
+            {k.replace(".", "_") for k in self.consumer_config} & set(_RUNTIME_CONSUMER_SETTINGS)
+        )
+        if taken:
+            raise ConfigurationError(
+                f"setting 'consumer_config': {', '.join(taken)} belong to the runtime "
+                "(the group is application_id; use auto_offset_reset= on the App)"
             )
         if self.bootstrap_servers is not None and not str(self.bootstrap_servers).strip():
             raise ConfigurationError("setting 'bootstrap_servers': empty; give host:port or None")

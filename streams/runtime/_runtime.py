@@ -74,14 +74,18 @@ class StreamsRuntime:
         self.assignor = StreamsAssignor(
             {s.id: s.source_topics for s in topology.subtopologies}, self._member_tasks
         )
-        self.consumer = Consumer(
-            {**client_settings, **config.consumer_config},
-            group_id=config.application_id,
-            enable_auto_commit=False,
-            auto_offset_reset=config.auto_offset_reset,
-            partition_assignment_strategy=[self.assignor],
-            max_poll_records=config.max_poll_records,
-        )
+        # consumer_config may tune the consumer; the group, the commits and the
+        # assignor are the runtime's.
+        consumer_settings: dict[str, object] = {
+            "max_poll_records": config.max_poll_records,
+            **client_settings,
+            **{k.replace(".", "_"): v for k, v in config.consumer_config.items()},
+            "group_id": config.application_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": config.auto_offset_reset,
+            "partition_assignment_strategy": [self.assignor],
+        }
+        self.consumer = Consumer(consumer_settings)
         self.producer = Producer({**client_settings, **config.producer_config})
         self.restorer = Restorer(client_settings, metrics, progress=progress)
         self.processor = Processor(config, self.tasks, self.producer, self.consumer, metrics)

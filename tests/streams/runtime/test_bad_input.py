@@ -22,7 +22,7 @@ from tests.streams.runtime._topology import INPUT, OUTPUT
 from tidal.log.broker import EmbeddedBroker
 from tidal.log.client.consumer import TopicPartition
 from tidal.streams import DeserializationError, ProcessingError, TopologyError
-from tidal.streams.runtime import ConfigurationError
+from tidal.streams.runtime import App, ConfigurationError
 
 TP = TopicPartition(INPUT, 0)
 
@@ -118,6 +118,8 @@ def test_settings_are_checked_by_name(tmp_path: Path) -> None:
         count_app(None, tmp_path, commit_interval_ms=0)
     with pytest.raises(ConfigurationError, match="application_id"):
         count_app(None, tmp_path, app_id="no spaces")
+    with pytest.raises(ConfigurationError, match="group_id belong to the runtime"):
+        App("wc", consumer_config={"group.id": "other"})
 
 
 async def test_internal_topic_with_the_wrong_partition_count(broker: str, tmp_path: Path) -> None:
