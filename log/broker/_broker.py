@@ -215,7 +215,13 @@ class Broker:
         return state
 
     def last_stable_offset(self, topic: str, partition: int, log: PartitionLog) -> int:
-        """The partition's last stable offset (the high watermark without open transactions)."""
+        """The partition's last stable offset (the high watermark without open transactions).
+
+        Internal topics answer their high watermark: the coordinators append
+        to them directly, so no producer state follows their transactions.
+        """
+        if topic in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
+            return log.high_watermark
         return last_stable_offset(log, self.producer_state(topic, partition))
 
     def forget_producer_state(self, topic: str) -> None:
