@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tidal.log.broker._broker import Broker
 from tidal.log.broker.txn import TxnState
 from tidal.log.protocol.messages import (
@@ -187,3 +189,15 @@ async def test_describe_and_list_transactions(broker: Broker) -> None:
     assert [t.transactional_id for t in by_pid.transaction_states] == ["done"]
     long_running = await call_handler(broker, ListTransactionsRequest(duration_filter=3_600_000), 1)
     assert long_running.transaction_states == []
+
+
+async def test_settings_come_from_broker_properties(make_broker: Any) -> None:
+    broker = await make_broker(
+        **{"transaction.max.timeout.ms": "5000", "transactional.id.expiration.ms": "1000"}
+    )
+    config = broker.txn.config
+    assert (config.max_timeout_ms, config.transactional_id_expiration_ms) == (5000, 1000)
+    assert config.num_partitions == 3
+    producer = TxnProducer(broker, "bounded")
+    assert (await producer.init(timeout_ms=5001)).error_code == INVALID_TRANSACTION_TIMEOUT
+    assert (await producer.init(timeout_ms=5000)).error_code == NONE
