@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import uvicorn
 
-from tidal.connectors.runtime import Herder, WorkerConfig, WorkerPlugins
+from tidal.connectors.runtime import DistributedHerder, Herder, WorkerConfig, WorkerPlugins
 
 from ._app import create_app
 
@@ -60,15 +60,18 @@ def bind_listener(listener: str) -> socket.socket:
 
 
 class ConnectWorker:
-    """A standalone worker serving the Connect REST API."""
+    """A worker serving the Connect REST API: standalone, or with ``distributed=True`` a
+    member of the ``group.id`` cluster."""
 
     def __init__(
         self,
         config: WorkerConfig | Mapping[str, str],
         *,
         plugins: WorkerPlugins | None = None,
+        distributed: bool = False,
     ) -> None:
         self.config = config if isinstance(config, WorkerConfig) else WorkerConfig(config)
+        self.distributed = distributed
         self._plugins = plugins
         self._sockets: list[socket.socket] = []
         self._server: _Server | None = None
@@ -97,7 +100,8 @@ class ConnectWorker:
                 shown = urlsplit(listener).hostname or host
                 self.urls.append(f"http://{shown}:{port}")
             worker_id = self._worker_id()
-            self._herder = Herder(self.config, worker_id=worker_id, plugins=self._plugins)
+            herder_cls = DistributedHerder if self.distributed else Herder
+            self._herder = herder_cls(self.config, worker_id=worker_id, plugins=self._plugins)
             await self._herder.start()
             app = create_app(self._herder)
             config = uvicorn.Config(

@@ -13,7 +13,9 @@
 See ``docs/connect-runtime.md`` for running workers, the REST API and error handling.
 """
 
+from ._cluster_state import ClusterState
 from ._connector import ConnectorRunner
+from ._distributed import DistributedHerder
 from ._errors import DeadLetterQueue, ErrorHandler, ErrorSettings, Stage, ToleranceExceededError
 from ._exceptions import BadRequestError, ConflictError, HerderError, NotFoundError
 from ._herder import Herder
@@ -33,17 +35,20 @@ from ._sink import WorkerSinkTask, sink_group_id
 from ._source import WorkerSourceTask
 from ._status import State, Status, TargetState, trace_of
 from ._task import TaskEnv, TaskId, WorkerTask
+from ._topic_log import TopicLog, TopicOffsetStore
 from ._validate import invalid_config_message, validate_connector_config
 from ._worker_config import WorkerConfig, worker_config_def
 
 __all__ = [
     "BadRequestError",
+    "ClusterState",
     "ConfigFileError",
     "ConflictError",
     "ConnectMetrics",
     "ConnectorConverters",
     "ConnectorRunner",
     "DeadLetterQueue",
+    "DistributedHerder",
     "ErrorHandler",
     "ErrorSettings",
     "FileOffsetStore",
@@ -62,6 +67,8 @@ __all__ = [
     "TaskMetrics",
     "TaskOffsetReader",
     "ToleranceExceededError",
+    "TopicLog",
+    "TopicOffsetStore",
     "WorkerConfig",
     "WorkerPlugins",
     "WorkerSinkTask",

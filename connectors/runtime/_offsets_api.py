@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tidal.connectors.api import SinkConnector, SourceConnector, TopicPartition, invoke
 from tidal.connectors.config import ConfigError
@@ -28,10 +28,26 @@ from ._offsets import FrozenPartition, Offset, Partition, partition_id
 from ._sink import sink_group_id
 
 if TYPE_CHECKING:
-    from ._connector import ConnectorRunner
     from ._herder import Herder
 
-__all__ = ["OffsetsApi"]
+
+class ConnectorDescription(Protocol):
+    """What the offsets operations need to know of a connector."""
+
+    @property
+    def name(self) -> str:
+        """The connector's name."""
+
+    @property
+    def type(self) -> str:
+        """``source`` or ``sink``."""
+
+    @property
+    def config(self) -> dict[str, str]:
+        """The connector's configuration."""
+
+
+__all__ = ["ConnectorDescription", "OffsetsApi"]
 
 _TOPIC, _PARTITION, _OFFSET = "kafka_topic", "kafka_partition", "kafka_offset"
 
@@ -95,7 +111,7 @@ class OffsetsApi:
     def _admin(self) -> AdminClient:
         return AdminClient(self.herder.worker.client_settings("admin"))
 
-    async def get(self, runner: ConnectorRunner) -> dict[str, Any]:
+    async def get(self, runner: ConnectorDescription) -> dict[str, Any]:
         """``{"offsets": [{"partition": ..., "offset": ...}]}``."""
         if runner.type == "source":
             entries = self.herder.offsets.offsets(runner.name)
@@ -118,7 +134,7 @@ class OffsetsApi:
             ]
         }
 
-    async def alter(self, runner: ConnectorRunner, body: Any) -> dict[str, str]:
+    async def alter(self, runner: ConnectorDescription, body: Any) -> dict[str, str]:
         """Apply ``body`` (the GET shape; an offset of null resets that partition)."""
         entries = _parse_body(body)
         connector = self.herder.plugins.new_connector(runner.config["connector.class"])
@@ -146,7 +162,7 @@ class OffsetsApi:
             raise HerderError(f"Failed to alter consumer group offsets: {exc}") from exc
         return _message(managed, "altered")
 
-    async def reset(self, runner: ConnectorRunner) -> dict[str, str]:
+    async def reset(self, runner: ConnectorDescription) -> dict[str, str]:
         """Forget every offset of the connector."""
         connector = self.herder.plugins.new_connector(runner.config["connector.class"])
         if isinstance(connector, SourceConnector):

@@ -1,9 +1,13 @@
-"""``tidal connect standalone worker.properties connector.properties...``: a Connect worker.
+"""``tidal connect standalone|distributed worker.properties [connector files]``: a worker.
 
 As Kafka's ``connect-standalone.sh``: the worker file holds worker settings by Kafka
 Connect's names (``bootstrap.servers``, ``offset.storage.file.filename``, ``listeners``, the
 converters ...); each connector file (Java properties, or JSON: a ``POST /connectors`` body
 or a flat map) creates one connector. The REST API serves on ``listeners`` meanwhile.
+
+``tidal connect distributed worker.properties`` joins the cluster named by ``group.id``
+(configs, offsets and statuses in the internal topics); connectors are then created through
+the REST API of any worker.
 
 SIGINT and SIGTERM stop every task after a final flush and offset commit, exit status 0;
 a restarted worker resumes from the offsets file. A file that cannot be read or holds a
@@ -89,8 +93,11 @@ def _validate(worker: WorkerConfig, path: Path, props: dict[str, str]) -> None:
         raise _ExitError(_USAGE, f"{path}: {_one_line(invalid_config_message(infos))}")
 
 
-async def _standalone(
-    worker_config: WorkerConfig, connectors: list[tuple[Path, dict[str, str]]]
+async def _run(
+    worker_config: WorkerConfig,
+    connectors: list[tuple[Path, dict[str, str]]],
+    *,
+    distributed: bool = False,
 ) -> None:
     from tidal.connectors.api import ConnectError  # noqa: PLC0415
     from tidal.connectors.rest import ConnectWorker  # noqa: PLC0415
@@ -98,7 +105,7 @@ async def _standalone(
 
     stop = asyncio.Event()
     with stop_on_signals(stop):
-        worker = ConnectWorker(worker_config)
+        worker = ConnectWorker(worker_config, distributed=distributed)
         try:
             await worker.start()
         except (OSError, ConnectError) as exc:
@@ -109,8 +116,12 @@ async def _standalone(
                     await worker.herder.create_connector(props["name"], props)
                 except HerderError as exc:
                     raise _ExitError(_USAGE, f"{path}: {_one_line(exc.message)}") from None
-            names = ", ".join(props["name"] for _, props in connectors) or "none"
-            click.echo(f"Tidal Connect standalone worker on {worker.url} (connectors: {names})")
+            if distributed:
+                group = worker_config.group_id
+                click.echo(f"Tidal Connect distributed worker on {worker.url} (group {group})")
+            else:
+                names = ", ".join(props["name"] for _, props in connectors) or "none"
+                click.echo(f"Tidal Connect standalone worker on {worker.url} (connectors: {names})")
             sys.stdout.flush()
             await stop.wait()
         finally:
@@ -135,7 +146,23 @@ def standalone(worker_file: Path, connector_files: tuple[Path, ...]) -> None:
         connectors = [(path, _load_connector(path)) for path in connector_files]
         for path, props in connectors:
             _validate(worker, path, props)
-        asyncio.run(_standalone(worker, connectors))
+        asyncio.run(_run(worker, connectors))
+    except _ExitError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        raise SystemExit(exc.code) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+@connect.command("distributed")
+@click.argument("worker_file", type=click.Path(path_type=Path))
+def distributed(worker_file: Path) -> None:
+    """Run a worker of the cluster named by group.id; connectors are managed over REST."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        asyncio.run(_run(_load_worker(worker_file), [], distributed=True))
     except _ExitError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         raise SystemExit(exc.code) from None
