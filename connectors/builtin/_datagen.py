@@ -35,6 +35,7 @@ from typing import Any
 
 from tidal._version import __version__
 from tidal.connectors.api import (
+    ExactlyOnceSupport,
     Schema,
     SchemaBuilder,
     SourceConnector,
@@ -161,6 +162,10 @@ class DatagenSourceConnector(SourceConnector):
     def config(self) -> ConfigDef:
         """``kafka.topic``, ``quickstart``, ``rate``, ``seed``, ``max.records``."""
         return datagen_config()
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> ExactlyOnceSupport:
+        """Supported: record *n* is the same however often it is generated."""
+        return ExactlyOnceSupport.SUPPORTED
 
 
 class DatagenSourceTask(SourceTask):

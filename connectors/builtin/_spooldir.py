@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 from tidal._version import __version__
 from tidal.connectors.api import (
     DataError,
+    ExactlyOnceSupport,
     RecordMetadata,
     SourceConnector,
     SourceRecord,
@@ -135,6 +136,11 @@ class _SpoolDirConnector(SourceConnector):
     def config(self) -> ConfigDef:
         """The folder, pattern, topic, cleanup and schema settings."""
         return spooldir_config(self.fmt)
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> ExactlyOnceSupport:
+        """Supported: a file stays in place until its records are in Kafka, and is reread
+        from its committed offset."""
+        return ExactlyOnceSupport.SUPPORTED
 
 
 class _SpoolDirTask(SourceTask):

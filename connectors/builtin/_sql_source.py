@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tidal._version import __version__
-from tidal.connectors.api import SourceConnector, SourceRecord, SourceTask
+from tidal.connectors.api import ExactlyOnceSupport, SourceConnector, SourceRecord, SourceTask
 from tidal.connectors.config import ConfigDef, ConfigError
 
 from ._sql_config import sql_source_config
@@ -83,6 +83,13 @@ class SqlSourceConnector(SourceConnector):
     def config(self) -> ConfigDef:
         """The ``connection.*``, ``mode``, column, table and polling settings."""
         return sql_source_config()
+
+    def exactly_once_support(self, props: Mapping[str, str]) -> ExactlyOnceSupport:
+        """Supported by the incrementing and timestamp modes, which resume from an offset;
+        bulk rereads whole tables on every poll."""
+        if props.get("mode", "").strip() == "bulk":
+            return ExactlyOnceSupport.UNSUPPORTED
+        return ExactlyOnceSupport.SUPPORTED
 
 
 class SqlSourceTask(SourceTask):

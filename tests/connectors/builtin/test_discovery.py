@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tidal.connectors import builtin
+from tidal.connectors.api import ExactlyOnceSupport
 from tidal.connectors.plugins import Plugins, PluginType
 
 CONNECTORS = [
@@ -43,3 +44,12 @@ def test_docs_have_every_config_in_a_table(alias: str, cls: type, kind: PluginTy
     assert f"`{alias}`" in text
     for key in cls().config().config_keys.values():
         assert f"| `{key.name}` |" in text, key.name
+
+
+def test_sources_declare_exactly_once_support() -> None:
+    supported = ExactlyOnceSupport.SUPPORTED
+    assert builtin.DatagenSourceConnector().exactly_once_support({}) is supported
+    assert builtin.SpoolDirCsvSourceConnector().exactly_once_support({}) is supported
+    sql = builtin.SqlSourceConnector()
+    assert sql.exactly_once_support({"mode": "incrementing"}) is supported
+    assert sql.exactly_once_support({"mode": "bulk"}) is ExactlyOnceSupport.UNSUPPORTED
