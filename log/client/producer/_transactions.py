@@ -456,7 +456,7 @@ class TransactionManager:
             code = code_of(response)
             if not code:
                 return response
-            error = error_for_code(code)(f"{api.__name__} for transactional id '{key}'")
+            error = error_for_code(code)(f"{api.__name__} for '{key}'")
             if code not in RETRY_CODES:
                 raise error
             wait = self._kernel.backoff_ms(attempt) / 1000
