@@ -46,12 +46,15 @@ from tidal.connectors.config import (
     ConfigDef,
     ConfigError,
     ConfigType,
+    ConfigValue,
     Importance,
     NonEmptyString,
     Password,
     Range,
     ValidString,
 )
+
+from ._checks import validate_with
 
 __all__ = ["HttpSinkConnector", "HttpSinkTask", "http_sink_config"]
 
@@ -104,7 +107,7 @@ class HttpSinkConnector(SinkConnector):
 
     def start(self, props: Mapping[str, str]) -> None:
         """Check and keep the configuration."""
-        _target(http_sink_config().parse(props))
+        _checked(http_sink_config().parse(props))
         self.props = dict(props)
 
     def task_class(self) -> type[SinkTask]:
@@ -121,6 +124,10 @@ class HttpSinkConnector(SinkConnector):
     def config(self) -> ConfigDef:
         """The endpoint, batching, retry and error settings."""
         return http_sink_config()
+
+    def validate(self, props: Mapping[str, str]) -> list[ConfigValue]:
+        """Each setting, then the URL and the headers."""
+        return validate_with(http_sink_config(), props, _checked)
 
 
 class HttpSinkTask(SinkTask):
@@ -227,6 +234,11 @@ class HttpSinkTask(SinkTask):
     def _path(self) -> str:
         path = self._url.path or "/"
         return f"{path}?{self._url.query}" if self._url.query else path
+
+
+def _checked(config: Mapping[str, Any]) -> None:
+    _target(config)
+    _headers(config)
 
 
 def _target(config: Mapping[str, Any]) -> urllib.parse.SplitResult:

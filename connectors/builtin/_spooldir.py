@@ -47,12 +47,14 @@ from tidal.connectors.config import (
     ConfigDef,
     ConfigError,
     ConfigType,
+    ConfigValue,
     Importance,
     NonEmptyString,
     Range,
     ValidString,
 )
 
+from ._checks import validate_with
 from ._spooldir_files import FileLayout, read, scan
 
 __all__ = [
@@ -136,6 +138,10 @@ class _SpoolDirConnector(SourceConnector):
     def config(self) -> ConfigDef:
         """The folder, pattern, topic, cleanup and schema settings."""
         return spooldir_config(self.fmt)
+
+    def validate(self, props: Mapping[str, str]) -> list[ConfigValue]:
+        """Each setting, then the folders and the pattern."""
+        return validate_with(spooldir_config(self.fmt), props, _checked)
 
     def exactly_once_support(self, props: Mapping[str, str]) -> ExactlyOnceSupport:
         """Supported: a file stays in place until its records are in Kafka, and is reread

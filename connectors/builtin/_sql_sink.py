@@ -35,8 +35,9 @@ from tidal.connectors.api import (
     SinkTask,
     TopicPartition,
 )
-from tidal.connectors.config import ConfigDef, ConfigError, Password
+from tidal.connectors.config import ConfigDef, ConfigError, ConfigValue, Password
 
+from ._checks import validate_with
 from ._sql_config import sql_sink_config
 from ._sql_dialect import SqlDialect, dialect_for
 from ._sql_writer import SinkSettings, SqlWriter
@@ -91,6 +92,10 @@ class SqlSinkConnector(SinkConnector):
     def config(self) -> ConfigDef:
         """The ``connection.*``, ``insert.mode``, ``pk.*``, ``auto.*`` and retry settings."""
         return sql_sink_config()
+
+    def validate(self, props: Mapping[str, str]) -> list[ConfigValue]:
+        """Each setting, then the combinations (e.g. ``delete.enabled`` without a key)."""
+        return validate_with(sql_sink_config(), props, _settings)
 
     def alter_offsets(
         self, connector_config: Mapping[str, str], offsets: Mapping[TopicPartition, int | None]

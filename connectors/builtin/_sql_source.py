@@ -29,8 +29,9 @@ from typing import Any
 
 from tidal._version import __version__
 from tidal.connectors.api import ExactlyOnceSupport, SourceConnector, SourceRecord, SourceTask
-from tidal.connectors.config import ConfigDef, ConfigError
+from tidal.connectors.config import ConfigDef, ConfigError, ConfigValue
 
+from ._checks import validate_with
 from ._sql_config import sql_source_config
 from ._sql_query import QuerySpec, TableQuerier
 from ._sql_sink import connect_with_retries
@@ -83,6 +84,10 @@ class SqlSourceConnector(SourceConnector):
     def config(self) -> ConfigDef:
         """The ``connection.*``, ``mode``, column, table and polling settings."""
         return sql_source_config()
+
+    def validate(self, props: Mapping[str, str]) -> list[ConfigValue]:
+        """Each setting, then the columns the ``mode`` needs."""
+        return validate_with(sql_source_config(), props, _checked)
 
     def exactly_once_support(self, props: Mapping[str, str]) -> ExactlyOnceSupport:
         """Supported by the incrementing and timestamp modes, which resume from an offset;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,3 +54,27 @@ def test_sources_declare_exactly_once_support() -> None:
     sql = builtin.SqlSourceConnector()
     assert sql.exactly_once_support({"mode": "incrementing"}) is supported
     assert sql.exactly_once_support({"mode": "bulk"}) is ExactlyOnceSupport.UNSUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("connector", "props", "field", "message"),
+    [
+        (builtin.SqlSinkConnector(), {"connection.url": "sqlite:x.db", "delete.enabled": "true"},
+         "delete.enabled", "needs pk.mode=record_key"),
+        (builtin.SqlSourceConnector(), {"connection.url": "sqlite:x.db", "topic.prefix": "t-",
+                                        "mode": "timestamp"},
+         "timestamp.column.name", "mode=timestamp needs the column name"),
+        (builtin.HttpSinkConnector(), {"http.api.url": "http://h/x", "headers": "nocolon"},
+         "headers", "is not Name:Value"),
+        (builtin.SpoolDirCsvSourceConnector(), {"input.path": "/nonexistent", "topic": "t",
+                                                "input.file.pattern": ".*", "error.path": "/e",
+                                                "cleanup.policy": "DELETE"},
+         "input.path", "not a folder"),
+    ],
+)  # fmt: skip
+def test_validate_names_the_field_of_a_bad_combination(
+    connector: Any, props: dict[str, str], field: str, message: str
+) -> None:
+    errors = {v.name: v.errors for v in connector.validate(props) if v.errors}
+    assert list(errors) == [field]
+    assert message in errors[field][0]
