@@ -348,6 +348,6 @@ class Sender:
         idem = self.idempotence
         if idem is not None and batch.has_sequence and batch.producer_id == idem.producer_id:
             idem.needs_reset = True  # its sequences left a gap
-        batch.fail(error)
         if self.transactions is not None:
-            self.transactions.on_batch_failed(error)
+            error = self.transactions.on_batch_failed(error)
+        batch.fail(error)
