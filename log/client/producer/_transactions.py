@@ -157,10 +157,12 @@ class TransactionManager:
             self._fail_queued(TransactionAbortedError("the transaction is being aborted"))
         return False
 
-    def on_batch_failed(self, error: BaseException) -> None:
-        """A batch of the transaction failed for good."""
+    def on_batch_failed(self, error: BaseException) -> BaseException:
+        """A batch of the transaction failed for good with ``error``; the
+        error its records fail with (a stale epoch becomes ProducerFencedError)."""
         if self.state in _ACTIVE or classify(error) is ErrorKind.FATAL:
             self._set_error(error)
+        return fenced(error)
 
     def check_send(self) -> None:
         """Raise unless records may be sent now (in a transaction, no error)."""
@@ -480,7 +482,7 @@ class TransactionManager:
         if self.state is _S.FATAL_ERROR:
             return
         self.state = _S.FATAL_ERROR
-        self.error = fenced(error) if isinstance(error, KafkaError) else error
+        self.error = fenced(error)
         self._fail_queued(self._error_to_raise())
 
     def _fail_queued(self, error: BaseException) -> None:

@@ -110,14 +110,19 @@ def classify(error: BaseException) -> ErrorKind:
     return ErrorKind.ABORTABLE
 
 
-def fenced(error: KafkaError) -> KafkaError:
-    """``error`` as the producer reports it: a stale epoch means fenced."""
-    if isinstance(error, InvalidProducerEpochError):
-        fresh = ProducerFencedError(
-            f"{error.message} (the producer's epoch is stale: a newer instance with the same "
-            "transactional_id fenced it, or the coordinator aborted the transaction after "
-            "transaction_timeout_ms)"
-        )
+_FENCED = (
+    "the producer was fenced: a newer instance with the same transactional_id started, "
+    "or the coordinator aborted the transaction after transaction_timeout_ms"
+)
+
+
+def fenced(error: BaseException) -> BaseException:
+    """``error`` as the producer reports it: a stale epoch means fenced, and
+    the message says the two ways it happens."""
+    if isinstance(error, InvalidProducerEpochError | ProducerFencedError) and (
+        _FENCED not in error.message
+    ):
+        fresh = ProducerFencedError(f"{error.message} ({_FENCED})")
         fresh.__cause__ = error
         return fresh
     return error
