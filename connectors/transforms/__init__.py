@@ -18,6 +18,7 @@ transform                    Kafka class (``org.apache.kafka.connect.transforms.
 :class:`InsertHeader`         ``InsertHeader``
 :class:`DropHeaders`          ``DropHeaders``
 :class:`HeaderFrom`           ``HeaderFrom$Key`` / ``HeaderFrom$Value``
+:class:`TimestampConverter`   ``TimestampConverter$Key`` / ``TimestampConverter$Value``
 ===========================  ===============================================
 
 Predicates (``...transforms.predicates.``): :class:`TopicNameMatches`,
@@ -37,6 +38,7 @@ from ._predicates import HasHeaderKey, RecordIsTombstone, TopicNameMatches
 from ._replace_mask import MaskField, ReplaceField
 from ._routing import Filter, RegexRouter, TimestampRouter
 from ._shape import ExtractField, HoistField, SetSchemaMetadata, ValueToKey
+from ._timestamp import TimestampConverter
 
 __all__ = [
     "KAFKA_PREDICATES",
@@ -58,6 +60,7 @@ __all__ = [
     "RegexRouter",
     "ReplaceField",
     "SetSchemaMetadata",
+    "TimestampConverter",
     "TimestampRouter",
     "TopicNameMatches",
     "Transformation",
@@ -71,6 +74,7 @@ def _kafka_names() -> dict[str, type[Transformation[Any]]]:
     names: dict[str, type[Transformation[Any]]] = {}
     for base in (
         InsertField, ReplaceField, MaskField, ExtractField, Cast, HoistField, Flatten, HeaderFrom,
+        TimestampConverter,
     ):  # fmt: skip
         names[base.kafka_name + "$Key"] = base.Key
         names[base.kafka_name + "$Value"] = base.Value

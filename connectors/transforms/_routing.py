@@ -18,67 +18,10 @@ from tidal.connectors.api import ConnectRecord, DataError
 from tidal.connectors.config import NO_DEFAULT, ConfigDef, ConfigError, ConfigType, Importance
 
 from ._base import Transformation
+from ._dates import java_date_format
 from ._util import REGEX_VALIDATOR
 
-__all__ = ["Filter", "RegexRouter", "TimestampRouter", "java_date_format", "java_replacement"]
-
-_PATTERN_LETTERS = re.compile(r"'((?:[^']|'')*)'|([A-Za-z])\2*|[^A-Za-z']+")
-_MONTHS = [
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-]  # fmt: skip
-_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-def _field(letter: str, count: int, moment: datetime.datetime) -> str:
-    def number(value: int) -> str:
-        return str(value).zfill(count)
-
-    if letter == "y":
-        return str(moment.year % 100).zfill(2) if count == 2 else number(moment.year)
-    if letter == "M":
-        if count >= 4:
-            return _MONTHS[moment.month - 1]
-        if count == 3:
-            return _MONTHS[moment.month - 1][:3]
-        return number(moment.month)
-    simple = {
-        "d": moment.day,
-        "H": moment.hour,
-        "k": moment.hour or 24,
-        "K": moment.hour % 12,
-        "h": moment.hour % 12 or 12,
-        "m": moment.minute,
-        "s": moment.second,
-        "D": moment.timetuple().tm_yday,
-        "u": moment.isoweekday(),
-    }
-    if letter in simple:
-        return number(simple[letter])
-    if letter == "S":
-        return number(moment.microsecond // 1000)
-    if letter == "E":
-        day = _DAYS[moment.weekday()]
-        return day if count >= 4 else day[:3]
-    if letter == "a":
-        return "AM" if moment.hour < 12 else "PM"
-    if letter in "zZX":
-        return {"z": "UTC", "Z": "+0000", "X": "Z"}[letter]
-    raise ConfigError("timestamp.format", None, f"Illegal pattern character '{letter}'")
-
-
-def java_date_format(pattern: str, moment: datetime.datetime) -> str:
-    """``moment`` formatted with a ``SimpleDateFormat`` pattern (common letters)."""
-    out = []
-    for match in _PATTERN_LETTERS.finditer(pattern):
-        if match.group(1) is not None:
-            quoted = match.group(1)
-            out.append(quoted.replace("''", "'") if quoted else "'")  # '' is a literal quote
-        elif match.group(2) is not None:
-            out.append(_field(match.group(2), len(match.group()), moment))
-        else:
-            out.append(match.group())
-    return "".join(out)
+__all__ = ["Filter", "RegexRouter", "TimestampRouter", "java_replacement"]
 
 
 def _router_config() -> ConfigDef:

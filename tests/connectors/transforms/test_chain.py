@@ -13,7 +13,8 @@ from tidal.connectors.transforms import (
     TimestampRouter,
     TransformationChain,
 )
-from tidal.connectors.transforms._routing import java_date_format, java_replacement
+from tidal.connectors.transforms._dates import java_date_format, java_date_parse
+from tidal.connectors.transforms._routing import java_replacement
 
 T = "org.apache.kafka.connect.transforms."
 
@@ -180,6 +181,9 @@ def test_timestamp_router_and_java_date_patterns() -> None:
     assert java_date_format("'o''clock' HH", moment) == "o'clock 14"
     with pytest.raises(ConfigError, match="Illegal pattern character 'q'"):
         java_date_format("qq", moment)
+    parsed = java_date_parse("yyyyMMdd'T'HHmmss.SSS", "20240305T140709.045")
+    assert parsed == moment.replace(tzinfo=datetime.UTC)
+    assert java_date_parse("d MMMM yy, h a", "5 March 24, 2 PM").hour == 14
 
 
 def test_regex_router_uses_java_group_syntax() -> None:
