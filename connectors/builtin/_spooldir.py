@@ -155,7 +155,8 @@ class _SpoolDirTask(SourceTask):
     def __init__(self) -> None:
         super().__init__()
         self._stopping = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _pending (commit_record runs elsewhere)
+        self._reading = threading.Lock()  # one of poll() and stop() at a time
         self._pending: dict[str, _Pending] = {}
         self._current: Generator[tuple[int, Any, Any], None, None] | None = None
         self._ignored: set[str] = set()  # cleanup.policy=NONE: read, left in place
@@ -175,10 +176,16 @@ class _SpoolDirTask(SourceTask):
 
     def poll(self) -> list[SourceRecord]:
         """Records of the current file, opening the next one when it is done."""
-        self._finish_acked()
-        if self._current is None and not self._open_next():
-            self._stopping.wait(self._config["empty.poll.wait.ms"] / 1000)
-            return []
+        with self._reading:  # stop() may run meanwhile, in another thread
+            if self._stopping.is_set():
+                return []
+            self._finish_acked()
+            if self._current is not None or self._open_next():
+                return self._read_batch()
+        self._stopping.wait(self._config["empty.poll.wait.ms"] / 1000)
+        return []
+
+    def _read_batch(self) -> list[SourceRecord]:
         assert self._current is not None
         records = []
         for number, key, value in self._current:
@@ -201,10 +208,11 @@ class _SpoolDirTask(SourceTask):
     def stop(self) -> None:
         """Close the open file and finish what is fully acknowledged."""
         self._stopping.set()
-        if self._current is not None:
-            self._current.close()
-            self._current = None
-        self._finish_acked()
+        with self._reading:
+            if self._current is not None:
+                self._current.close()
+                self._current = None
+            self._finish_acked()
 
     def _record(self, number: int, key: Any, value: Any) -> SourceRecord:
         layout, stat = self._layout, self._stat
