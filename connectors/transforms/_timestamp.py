@@ -125,7 +125,8 @@ class TimestampConverter(KeyOrValueTransformation[ConnectRecord]):
             number: int = value
             return number * self.unit if self.unit > 0 else _java_div(number, -self.unit)
         if kind == "Date":
-            return (value - _EPOCH.date()).days * 86_400_000
+            day: datetime.date = value
+            return (day - _EPOCH.date()).days * 86_400_000
         if kind == "Time":
             return Time.from_logical(Time.SCHEMA, value)
         return datetime_to_millis(value)
