@@ -202,6 +202,10 @@ class App(BuilderFacade):
             await self._runtime.start()
             if self._metrics_port is not None:
                 self.metrics_port = self.metrics.serve(self._metrics_port)
+            where = f"embedded broker in {self.config.broker_dir}" if self._broker else "cluster"
+            log.info(
+                "app '%s' running against %s (%s)", self.application_id, self._bootstrap, where
+            )
         except BaseException:
             self.state = "failed"
             await self._shutdown(failed=True)

@@ -91,6 +91,7 @@ class StreamsRuntime:
         self.processor = Processor(config, self.tasks, self.producer, self.consumer, metrics)
         self.lock = asyncio.Lock()
         self.failed = False
+        self.closing = False
         self._fatal: BaseException | None = None
         self._new_tasks: list[Task] = []
         self.last_activity = time.monotonic()
@@ -107,6 +108,7 @@ class StreamsRuntime:
 
     async def close(self) -> None:
         """Final commit (unless failed), leave the group, close everything."""
+        self.closing = True
         try:
             if not self.failed:
                 async with self.lock:
@@ -297,7 +299,8 @@ class StreamsRuntime:
                     self._new_tasks.remove(task)
                 self.tasks.close(task, rollback=lost or self.failed or self._fatal is not None)
                 self.metrics.forget_task(str(task.id))
-                log.info("task %s: %s", task.id, "lost" if lost else "handed over")
+                what = "lost" if lost else "closed" if self.closing else "handed over"
+                log.info("task %s: %s", task.id, what)
             self.last_activity = time.monotonic()
 
     def _member_tasks(self) -> tuple[list[TaskId], list[TaskId]]:
