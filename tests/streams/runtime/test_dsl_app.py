@@ -75,3 +75,21 @@ def test_store_needs_a_running_app(tmp_path: Path) -> None:
     app = word_count(tmp_path / "state")
     with pytest.raises(StreamsError, match="not running"):
         app.store("counts")
+
+
+async def test_restart_on_the_embedded_broker_keeps_log_offsets_and_rocksdb_state(
+    tmp_path: Path,
+) -> None:
+    first = word_count(tmp_path / "state")
+    async with first:
+        await produce(first.bootstrap_servers, [(None, b"the cat")], topic="lines")
+        await first.wait(timeout=60, stop_when_idle_ms=500)
+    second = word_count(tmp_path / "state")
+    async with second:
+        await produce(second.bootstrap_servers, [(None, b"the end")], topic="lines")
+        await second.wait(timeout=60, stop_when_idle_ms=500)
+        assert dict(second.store("counts").items()) == {"the": 2, "cat": 1, "end": 1}
+        out = await read_all(second.bootstrap_servers, "word-counts", expected=4)
+    # Nothing was read twice, and the RocksDB stores needed no replay.
+    assert len(out) == 4
+    assert second.metrics.value("tidal_streams_records_restored_total", store="counts") == 0
