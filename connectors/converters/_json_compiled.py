@@ -21,7 +21,7 @@ from tidal.connectors.api._logical import Date, Decimal, Time, Timestamp
 
 from ._jackson import escape_string, java_hashmap_order
 
-__all__ = ["Reader", "Writer", "compile_reader", "compile_writer"]
+__all__ = ["Reader", "Writer", "compile_reader", "compile_writer", "write_schemaless"]
 
 Writer = Callable[[Any, list[str]], None]
 Reader = Callable[[Any], Any]
@@ -317,3 +317,67 @@ def _struct_reader(
         return Struct.from_values(schema, values)
 
     return read_struct
+
+
+def write_schemaless(value: Any, out: list[str]) -> None:
+    """Append the JSON of a schemaless value (``convertToJson`` with no schema)."""
+    cls = value.__class__
+    if cls is str:
+        out.append(escape_string(value))
+    elif cls is int:
+        out.append(str(value))
+    elif value is None:
+        out.append("null")
+    elif cls is dict:
+        if all(k.__class__ is str for k in value):
+            first = True
+            for key, item in value.items():
+                out.append(("{" if first else ",") + escape_string(key) + ":")
+                first = False
+                write_schemaless(item, out)
+            out.append("}" if not first else "{}")
+        else:
+            out.append("[")
+            for i, (key, item) in enumerate(value.items()):
+                out.append(",[" if i else "[")
+                write_schemaless(key, out)
+                out.append(",")
+                write_schemaless(item, out)
+                out.append("]")
+            out.append("]")
+    elif cls is list or cls is tuple:
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            write_schemaless(item, out)
+        out.append("]")
+    elif cls is float:
+        out.append(java_double(value))
+    elif value is True or value is False:
+        out.append("true" if value else "false")
+    else:
+        _write_schemaless_other(value, out)
+
+
+def _write_schemaless_other(value: Any, out: list[str]) -> None:
+    if isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, int):
+        out.append(str(int(value)))
+    elif isinstance(value, float):
+        out.append(java_double(value))
+    elif isinstance(value, str):
+        out.append(escape_string(str(value)))
+    elif isinstance(value, bytes | bytearray | memoryview):
+        out.append('"' + base64.b64encode(value).decode("ascii") + '"')
+    elif isinstance(value, dict):
+        write_schemaless(dict(value), out)
+    elif isinstance(value, list | tuple):
+        write_schemaless(list(value), out)
+    elif isinstance(value, Struct):
+        raise DataError("Mismatching schema.")
+    else:
+        raise DataError(
+            f"Python class {type(value).__name__} does not have corresponding schema type."
+        )

@@ -19,7 +19,7 @@ from tidal.connectors.api import DataError, Schema, Struct, Type
 from tidal.connectors.api._logical import Date, Decimal, Time, Timestamp
 
 from ._jackson import escape_string
-from ._json_compiled import Writer, compile_writer
+from ._json_compiled import Writer, compile_writer, write_schemaless
 
 __all__ = ["JSON_TYPE_NAMES", "JsonEncoder"]
 
@@ -147,7 +147,7 @@ class JsonEncoder:
         if schema is not None:
             self.writer(schema)(value, out)
         else:
-            self.write_general(schema, value, out)
+            write_schemaless(value, out)
 
     def write_general(self, schema: Schema | None, value: Any, out: list[str]) -> None:
         """``write`` without compiled writers: the reference the compiled ones follow."""

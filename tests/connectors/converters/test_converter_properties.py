@@ -179,3 +179,13 @@ def test_compiled_writers_and_readers_match_the_general_ones(case: tuple[Schema,
     assert "".join(compiled) == "".join(general)
     node = json.loads("".join(compiled))
     assert converter._decoder.value(schema, node) == converter._decoder.value_general(schema, node)
+
+
+@given(_JSONISH | st.dictionaries(st.integers(), _JSONISH, max_size=3))
+def test_schemaless_fast_writer_matches_the_general_one(value: Any) -> None:
+    converter = _json(False)
+    fast: list[str] = []
+    general: list[str] = []
+    converter._encoder.write(None, value, fast)
+    converter._encoder.write_general(None, value, general)
+    assert "".join(fast) == "".join(general)
