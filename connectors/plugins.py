@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any, TypedDict
 
 from tidal.connectors.api import SinkConnector, SourceConnector
+from tidal.connectors.config import ConfigKeyInfo, config_key_info
 from tidal.connectors.converters import (
     BooleanConverter,
     ByteArrayConverter,
@@ -275,6 +276,11 @@ class Plugins:
         """Every plugin of ``kinds``, once each, sorted by listed name."""
         unique = {(d.cls, d.type): d for k in kinds for d in self._by_name[k].values()}
         return sorted(unique.values(), key=lambda d: (d.name, d.type.value))
+
+    def plugin_config(self, name: str) -> list[ConfigKeyInfo]:
+        """The body of ``GET /connector-plugins/{name}/config``: the plugin's config keys."""
+        desc = self.plugin(name, *PluginType)
+        return [config_key_info(key) for key in desc.cls().config().config_keys.values()]
 
     def connector_plugins(self, *, connectors_only: bool = True) -> list[ConnectorPluginInfo]:
         """The body of ``GET /connector-plugins[?connectorsOnly=false]``."""

@@ -14,6 +14,8 @@ from ._configdef import (
     ConfigValue,
     ConfigValueInfo,
     config_infos,
+    config_key_info,
+    config_value_info,
 )
 from ._connector_configs import (
     common_connector_config,
@@ -70,6 +72,8 @@ __all__ = [
     "Width",
     "common_connector_config",
     "config_infos",
+    "config_key_info",
+    "config_value_info",
     "convert_to_string",
     "parse_type",
     "sink_connector_config",

@@ -40,6 +40,8 @@ __all__ = [
     "ConfigValue",
     "ConfigValueInfo",
     "config_infos",
+    "config_key_info",
+    "config_value_info",
 ]
 
 

@@ -205,3 +205,16 @@ def test_entry_point_plugins_are_discovered(installed_plugin: Path) -> None:
     assert {"class": "acme_connect.AcmeSourceConnector", "type": "source", "version": "3.1"} in (
         plugins.connector_plugins()
     )
+
+
+def test_plugin_config_lists_the_config_keys() -> None:
+    keys = Plugins(entry_points=False).plugin_config("org.apache.kafka.connect.json.JsonConverter")
+    by_name = {k["name"]: k for k in keys}
+    assert by_name["schemas.enable"]["default_value"] == "true"
+    assert by_name["decimal.format"]["default_value"] == "BASE64"
+    assert set(by_name["schemas.enable"]) == {
+        "name", "type", "required", "default_value", "importance", "documentation",
+        "group", "width", "display_name", "dependents", "order",
+    }  # fmt: skip
+    mask = Plugins(entry_points=False).plugin_config("MaskField$Value")
+    assert [k["name"] for k in mask] == ["fields", "replacement", "replace.null.with.default"]
