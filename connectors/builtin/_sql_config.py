@@ -55,7 +55,9 @@ def sql_source_config() -> ConfigDef:
                 "(a strictly increasing column), timestamp (a modification time column), "
                 "timestamp+incrementing (both: changes, with the id as tie-breaker).") \
         .define("incrementing.column.name", ConfigType.STRING, "", None, Importance.MEDIUM,
-                "The strictly increasing, non-null column of the incrementing modes.") \
+                "The strictly increasing, non-null column of the incrementing modes; empty "
+                "means the table's auto-increment column (SQLite INTEGER PRIMARY KEY, "
+                "PostgreSQL identity or serial).") \
         .define("timestamp.column.name", ConfigType.LIST, "", None, Importance.MEDIUM,
                 "The timestamp column(s) of the timestamp modes; several are combined with "
                 "COALESCE.") \

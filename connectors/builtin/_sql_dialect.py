@@ -70,6 +70,10 @@ class SqlDialect:
         """The user tables of the database."""
         raise NotImplementedError
 
+    def auto_increment_column(self, conn: Any, table: str) -> str | None:
+        """The column the database numbers by itself, if ``table`` has one."""
+        raise NotImplementedError
+
     def upsert(self, table: str, keys: Sequence[str], columns: Sequence[str]) -> str:
         """``INSERT .. ON CONFLICT (keys) DO UPDATE`` (both databases share the syntax)."""
         names = [*keys, *columns]
@@ -144,6 +148,14 @@ class SqliteDialect(SqlDialect):
             "ORDER BY name"
         ).fetchall()
         return [row[0] for row in rows]
+
+    def auto_increment_column(self, conn: Any, table: str) -> str | None:
+        """An ``INTEGER PRIMARY KEY`` (SQLite's alias of the rowid)."""
+        rows = conn.execute(f"PRAGMA table_info({self.quote_table(table)})").fetchall()
+        keys = [row for row in rows if row[5]]
+        if len(keys) == 1 and str(keys[0][2]).upper() == "INTEGER":
+            return str(keys[0][1])
+        return None
 
     def to_db(self, schema: Schema, value: Any) -> Any:
         """Dates and times as ISO text (sqlite3's own adapters are deprecated)."""
@@ -228,6 +240,18 @@ class PostgresDialect(SqlDialect):
             "AND table_schema = current_schema() ORDER BY table_name"
         ).fetchall()
         return [row[0] for row in rows]
+
+    def auto_increment_column(self, conn: Any, table: str) -> str | None:
+        """An identity column, or one whose default draws from a sequence (``serial``)."""
+        schema, _, name = table.rpartition(".")
+        row = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+            "AND table_schema = COALESCE(NULLIF(%s, ''), current_schema()) "
+            "AND (is_identity = 'YES' OR column_default LIKE 'nextval(%%') "
+            "ORDER BY ordinal_position LIMIT 1",
+            (name, schema),
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def to_db(self, schema: Schema, value: Any) -> Any:
         """Naive datetimes are UTC; everything else binds as it is."""

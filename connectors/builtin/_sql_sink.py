@@ -132,8 +132,12 @@ class SqlSinkTask(SinkTask):
         self._dialect, self._conn = connect_with_retries(self._config)
         self._writer = SqlWriter(self._dialect, _settings(self._config))
         self._store = _OffsetStore(self._dialect, self._config["offsets.table.name"], _name(props))
-        with self._dialect.transaction(self._conn):
-            self._store.create(self._conn)
+        try:
+            with self._dialect.transaction(self._conn):
+                self._store.create(self._conn)
+        except BaseException:
+            self._close()  # the runtime does not stop a task whose start failed
+            raise
 
     def open(self, partitions: Collection[TopicPartition]) -> None:
         """Resume the partitions from the offsets committed with the rows."""

@@ -28,7 +28,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from tidal._version import __version__
-from tidal.connectors.api import ExactlyOnceSupport, SourceConnector, SourceRecord, SourceTask
+from tidal.connectors.api import (
+    ConnectError,
+    ExactlyOnceSupport,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+)
 from tidal.connectors.config import ConfigDef, ConfigError, ConfigValue
 
 from ._checks import validate_with
@@ -118,22 +124,40 @@ class SqlSourceTask(SourceTask):
         tables: list[str | None] = (
             [None] if config["query"] else json.loads(props.get(_TABLES) or "[]")
         )
-        reader = self.context.offset_storage_reader if self.context is not None else None
-        for table in tables:
-            spec = QuerySpec(
-                mode=config["mode"],
-                table=table,
-                query=config["query"] or None,
-                topic=config["topic.prefix"] + (table or ""),
-                incrementing_column=config["incrementing.column.name"],
-                timestamp_columns=tuple(config["timestamp.column.name"]),
-                delay_ms=config["timestamp.delay.interval.ms"],
-                batch_max_rows=config["batch.max.rows"],
+        try:
+            for table in tables:
+                self._queriers.append(self._querier(table))
+        except BaseException:
+            self._close()  # the runtime does not stop a task whose start failed
+            raise
+
+    def _querier(self, table: str | None) -> TableQuerier:
+        config = self._config
+        spec = QuerySpec(
+            mode=config["mode"],
+            table=table,
+            query=config["query"] or None,
+            topic=config["topic.prefix"] + (table or ""),
+            incrementing_column=self._incrementing_column(table),
+            timestamp_columns=tuple(config["timestamp.column.name"]),
+            delay_ms=config["timestamp.delay.interval.ms"],
+            batch_max_rows=config["batch.max.rows"],
+        )
+        querier = TableQuerier(self._dialect, spec, None)
+        if self.context is not None:
+            querier.restore(self.context.offset_storage_reader.offset(querier.partition))
+        return querier
+
+    def _incrementing_column(self, table: str | None) -> str:
+        name: str = self._config["incrementing.column.name"]
+        if name or "incrementing" not in self._config["mode"] or table is None:
+            return name
+        found = self._dialect.auto_increment_column(self._conn, table)
+        if found is None:
+            raise ConnectError(
+                f"Table {table} has no auto-increment column: set incrementing.column.name"
             )
-            querier = TableQuerier(self._dialect, spec, None)
-            if reader is not None:
-                querier.restore(reader.offset(querier.partition))
-            self._queriers.append(querier)
+        return found
 
     def poll(self) -> list[SourceRecord]:
         """The next due table's new rows; waits (at most a second) when none is due."""
@@ -178,8 +202,10 @@ class SqlSourceTask(SourceTask):
 
 def _checked(config: dict[str, Any]) -> dict[str, Any]:
     mode = config["mode"]
-    if "incrementing" in mode and not config["incrementing.column.name"]:
-        raise ConfigError("incrementing.column.name", "", f"mode={mode} needs the column name")
+    if "incrementing" in mode and not config["incrementing.column.name"] and config["query"]:
+        raise ConfigError(
+            "incrementing.column.name", "", f"mode={mode} with a query needs the column name"
+        )
     if "timestamp" in mode and not config["timestamp.column.name"]:
         raise ConfigError("timestamp.column.name", "", f"mode={mode} needs the column name")
     return config

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tidal.connectors.api import SourceRecord, Timestamp, Type
+from tidal.connectors.api import ConnectError, SourceRecord, Timestamp, Type
 from tidal.connectors.builtin import SqlSourceConnector, SqlSourceTask
 from tidal.connectors.config import ConfigError
 
@@ -180,4 +180,18 @@ def test_connector_spreads_tables_and_checks_columns(database: Any) -> None:
     assert [c["tables"] for c in configs] == ['["a"]', '["c"]']
     with pytest.raises(ConfigError, match="incrementing"):
         connector.start({"connection.url": database.url, "mode": "incrementing",
-                         "topic.prefix": "t-"})  # fmt: skip
+                         "topic.prefix": "t-", "query": "SELECT 1"})  # fmt: skip
+
+
+def test_incrementing_column_detected_when_not_named(database: Any, source: Any) -> None:
+    key = "INTEGER PRIMARY KEY" if database.kind == "sqlite" else "SERIAL PRIMARY KEY"
+    database.execute(f'CREATE TABLE "orders" (id {key}, item TEXT)')
+    database.executemany('INSERT INTO "orders" (item) VALUES (?)', [("a",), ("b",)])
+    database.execute('CREATE TABLE "plain" (item TEXT)')
+    src = source(mode="incrementing")
+    src.start()
+    records = src.drain()
+    assert ids(records) == [1, 2]
+    assert records[-1].source_offset == {"incrementing": 2}
+    with pytest.raises(ConnectError, match="no auto-increment column"):
+        source(mode="incrementing", table_whitelist="plain").start()
