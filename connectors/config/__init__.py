@@ -5,23 +5,21 @@ turns the string properties into typed values and ``validate`` answers in the sh
 Connect's ``PUT /connector-plugins/{plugin}/config/validate``.
 """
 
-from ._configdef import (
-    ConfigDef,
-    ConfigInfo,
-    ConfigInfos,
-    ConfigKey,
-    ConfigKeyInfo,
-    ConfigValue,
-    ConfigValueInfo,
-    config_infos,
-    config_key_info,
-    config_value_info,
-)
+from ._configdef import ConfigDef, ConfigKey, ConfigValue
 from ._connector_configs import (
     common_connector_config,
     sink_connector_config,
     source_connector_config,
     validate_sink_topics,
+)
+from ._infos import (
+    ConfigInfo,
+    ConfigInfos,
+    ConfigKeyInfo,
+    ConfigValueInfo,
+    config_infos,
+    config_key_info,
+    config_value_info,
 )
 from ._types import (
     NO_DEFAULT,

@@ -15,10 +15,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypedDict
+from typing import Any, ClassVar
 
+from ._infos import ConfigInfos, config_infos
 from ._types import (
     NO_DEFAULT,
     ConfigError,
@@ -26,23 +27,11 @@ from ._types import (
     ConfigType,
     Importance,
     Width,
-    convert_to_string,
     parse_type,
 )
 from ._validators import Recommender, Validator
 
-__all__ = [
-    "ConfigDef",
-    "ConfigInfo",
-    "ConfigInfos",
-    "ConfigKey",
-    "ConfigKeyInfo",
-    "ConfigValue",
-    "ConfigValueInfo",
-    "config_infos",
-    "config_key_info",
-    "config_value_info",
-]
+__all__ = ["ConfigDef", "ConfigKey", "ConfigValue"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,48 +71,6 @@ class ConfigValue:
     def add_error(self, message: str) -> None:
         """Record one problem with this config."""
         self.errors.append(message)
-
-
-class ConfigKeyInfo(TypedDict):
-    """The ``definition`` half of one entry of the validate answer."""
-
-    name: str
-    type: str
-    required: bool
-    default_value: str | None
-    importance: str | None
-    documentation: str | None
-    group: str | None
-    width: str | None
-    display_name: str | None
-    dependents: list[str]
-    order: int
-
-
-class ConfigValueInfo(TypedDict):
-    """The ``value`` half of one entry of the validate answer."""
-
-    name: str
-    value: str | None
-    recommended_values: list[str]
-    errors: list[str]
-    visible: bool
-
-
-class ConfigInfo(TypedDict):
-    """One entry of ``configs`` in the validate answer."""
-
-    definition: ConfigKeyInfo | None
-    value: ConfigValueInfo | None
-
-
-class ConfigInfos(TypedDict):
-    """The body of ``PUT /connector-plugins/{plugin}/config/validate`` (Kafka's ``ConfigInfos``)."""
-
-    name: str
-    error_count: int
-    groups: list[str]
-    configs: list[ConfigInfo]
 
 
 class ConfigDef:
@@ -337,70 +284,3 @@ def _parse_value(key: ConfigKey, props: Mapping[str, Any], *, check: bool = True
     if check and key.validator is not None:
         key.validator.ensure_valid(key.name, value)
     return value
-
-
-def config_key_info(key: ConfigKey) -> ConfigKeyInfo:
-    """The ``definition`` of one config in the validate answer."""
-    return {
-        "name": key.name,
-        "type": key.type.value,
-        "required": not key.has_default,
-        "default_value": convert_to_string(key.default_value, key.type)
-        if key.has_default
-        else None,
-        "importance": key.importance.value,
-        "documentation": key.documentation,
-        "group": key.group,
-        "width": key.width.value,
-        "display_name": key.display_name,
-        "dependents": list(key.dependents),
-        "order": key.order_in_group,
-    }
-
-
-def config_value_info(value: ConfigValue, type: ConfigType | None) -> ConfigValueInfo:
-    """The ``value`` of one config in the validate answer (secrets print ``[hidden]``)."""
-    item_type = ConfigType.STRING if type is ConfigType.LIST else type
-    return {
-        "name": value.name,
-        "value": convert_to_string(value.value, type),
-        "recommended_values": [
-            str(convert_to_string(v, item_type)) for v in value.recommended_values
-        ],
-        "errors": list(value.errors),
-        "visible": value.visible,
-    }
-
-
-def config_infos(
-    name: str,
-    config_def: ConfigDef,
-    values: Iterable[ConfigValue],
-    groups: Sequence[str] | None = None,
-) -> ConfigInfos:
-    """Kafka's ``AbstractHerder.generateResult``: definitions and values as one answer.
-
-    Values without a definition come first (with ``definition`` null); ``error_count`` is
-    the number of error messages.
-    """
-    keys = config_def.config_keys
-    by_name: dict[str, ConfigValue] = {}
-    configs: list[ConfigInfo] = []
-    errors = 0
-    for value in values:
-        by_name[value.name] = value
-        if value.name not in keys:
-            configs.append({"definition": None, "value": config_value_info(value, None)})
-            errors += len(value.errors)
-    for key in keys.values():
-        info: ConfigValueInfo | None = None
-        if key.name in by_name:
-            info = config_value_info(by_name[key.name], key.type)
-            errors += len(by_name[key.name].errors)
-        configs.append({"definition": config_key_info(key), "value": info})
-    return {
-        "name": name,
-        "error_count": errors,
-        "groups": list(groups if groups is not None else config_def.groups),
-        "configs": configs,
-    }

@@ -17,10 +17,10 @@ from tidal.connectors.config import (
     Range,
     ValidString,
     Width,
+    config_key_info,
     sink_connector_config,
     source_connector_config,
 )
-from tidal.connectors.config._configdef import config_key_info
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 KAFKA_CONFIGS = json.loads((GOLDEN / "connector_configs_golden.json").read_text())
