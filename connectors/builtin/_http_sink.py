@@ -16,7 +16,7 @@ the task fails and the batch is consumed again after a restart. Any other 4xx is
 with ``behavior.on.error=fail`` the batch's records go to the dead letter queue when the
 connector has one (``errors.deadletterqueue.topic.name``) and the task fails otherwise; ``log``
 logs them (and reports them when a DLQ exists); ``ignore`` drops them. Everything ``put`` is
-sent by the time ``flush`` returns, so committed offsets never run ahead of the endpoint.
+sent by the time ``put`` returns, so committed offsets never run ahead of the endpoint.
 """
 
 from __future__ import annotations
@@ -35,12 +35,10 @@ from typing import Any
 from tidal._version import __version__
 from tidal.connectors.api import (
     ConnectError,
-    OffsetAndMetadata,
     SinkConnector,
     SinkRecord,
     SinkTask,
     Struct,
-    TopicPartition,
 )
 from tidal.connectors.config import (
     ConfigDef,
@@ -131,11 +129,10 @@ class HttpSinkConnector(SinkConnector):
 
 
 class HttpSinkTask(SinkTask):
-    """Buffers records and sends full batches; ``flush`` sends the rest."""
+    """Sends each ``put`` in batches; offsets are committed only for what was sent."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._buffer: list[SinkRecord] = []
         self._conn: http.client.HTTPConnection | None = None
         self._stopping = threading.Event()
 
@@ -150,19 +147,14 @@ class HttpSinkTask(SinkTask):
         self._headers = {"Content-Type": "application/json", **_headers(config)}
 
     def put(self, records: list[SinkRecord]) -> None:
-        """Buffer ``records``; send every full batch."""
-        self._buffer += records
-        size = self._config["batch.max.size"]
-        while len(self._buffer) >= size:
-            batch, self._buffer = self._buffer[:size], self._buffer[size:]
-            self._send(batch)
+        """Send ``records`` in batches of at most ``batch.max.size``, before returning.
 
-    def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
-        """Send what is buffered."""
+        Nothing is kept between calls: a record reported to the dead letter queue is always
+        one of the batch being put, the batch the runtime can still trace back to Kafka.
+        """
         size = self._config["batch.max.size"]
-        while self._buffer:
-            batch, self._buffer = self._buffer[:size], self._buffer[size:]
-            self._send(batch)
+        for start in range(0, len(records), size):
+            self._send(records[start : start + size])
 
     def stop(self) -> None:
         """Interrupt a retry wait and close the connection."""

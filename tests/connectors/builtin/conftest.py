@@ -11,12 +11,15 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import glob
+import http.server
+import json
 import os
 import shutil
 import socket
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -239,3 +242,59 @@ def _frozen(partition: Any) -> Any:
 def source_context() -> tuple[type[FakeSourceContext], type[FakeOffsetReader]]:
     """The fake source context and offset reader classes."""
     return FakeSourceContext, FakeOffsetReader
+
+
+# ---- a real HTTP endpoint for the HTTP sink ------------------------------------------
+
+
+class Endpoint:
+    """What the server received, and the statuses it answers with next."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str, dict[str, str], Any]] = []
+        self.statuses: list[int] = []
+        self.answered: list[int] = []
+        self.lock = threading.Lock()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    endpoint: Endpoint
+
+    def _handle(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with self.endpoint.lock:
+            status = self.endpoint.statuses.pop(0) if self.endpoint.statuses else 200
+            self.endpoint.answered.append(status)
+            self.endpoint.requests.append(
+                (self.command, self.path, dict(self.headers), json.loads(body))
+            )
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def endpoint() -> Iterator[tuple[Endpoint, str]]:
+    """A local HTTP server: what it received, and its URL."""
+    state = Endpoint()
+    handler = type("BoundHandler", (Handler,), {"endpoint": state})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}/ingest?src=tidal"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
