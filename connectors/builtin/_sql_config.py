@@ -77,6 +77,9 @@ def sql_source_config() -> ConfigDef:
         .define("topic.prefix", ConfigType.STRING, ConfigDef.NO_DEFAULT_VALUE, None,
                 Importance.HIGH, "Prefix of the topic names (the table name is appended), or "
                 "the whole topic name with query.") \
+        .define("table.poll.interval.ms", ConfigType.LONG, 60000, Range.at_least(1),
+                Importance.LOW, "How often to look for new or dropped tables (when the "
+                "tables are not listed), in milliseconds; a change reconfigures the tasks.") \
         .define("poll.interval.ms", ConfigType.INT, 5000, Range.at_least(1), Importance.HIGH,
                 "How often each table is polled for new data, in milliseconds.") \
         .define("batch.max.rows", ConfigType.INT, 100, Range.at_least(1), Importance.LOW,

@@ -57,9 +57,31 @@ class SqlSourceConnector(SourceConnector):
         return __version__
 
     def start(self, props: Mapping[str, str]) -> None:
-        """Check the configuration."""
+        """Check the configuration; watch for new tables unless the tables are listed."""
         self._config = _checked(sql_source_config().parse(props))
         self.props = dict(props)
+        self._stopping = threading.Event()
+        self._known: list[str] | None = None
+        self._monitor: threading.Thread | None = None
+        listed = self._config["table.include.list"] or self._config["table.whitelist"]
+        if not listed and not self._config["query"] and self.context is not None:
+            self._monitor = threading.Thread(
+                target=self._watch_tables, name="sql-source-tables", daemon=True
+            )
+            self._monitor.start()
+
+    def _watch_tables(self) -> None:
+        interval = self._config["table.poll.interval.ms"] / 1000
+        while not self._stopping.wait(interval):
+            try:
+                tables = self._tables()
+            except Exception as exc:  # noqa: BLE001 (an outage: look again next time)
+                _log.warning("listing tables failed: %s", exc)
+                continue
+            if self._known is not None and tables != self._known:
+                _log.info("tables changed to %s; reconfiguring the tasks", tables)
+                self._known = tables
+                self.context.request_task_reconfiguration()
 
     def task_class(self) -> type[SourceTask]:
         """:class:`SqlSourceTask`."""
@@ -69,7 +91,7 @@ class SqlSourceConnector(SourceConnector):
         """One task for a query; otherwise the tables dealt round-robin over the tasks."""
         if self._config["query"]:
             return [dict(self.props)]
-        tables = self._tables()
+        tables = self._known = self._tables()
         groups = [tables[i::max_tasks] for i in range(min(max_tasks, len(tables)))]
         return [{**self.props, _TABLES: json.dumps(group)} for group in groups]
 
@@ -85,7 +107,10 @@ class SqlSourceConnector(SourceConnector):
         return [t for t in wanted if t not in excluded]
 
     def stop(self) -> None:
-        """Nothing to release."""
+        """Stop watching the tables."""
+        self._stopping.set()
+        if self._monitor is not None:
+            self._monitor.join(10)
 
     def config(self) -> ConfigDef:
         """The ``connection.*``, ``mode``, column, table and polling settings."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import threading
 from typing import Any
 
 import pytest
@@ -195,3 +196,30 @@ def test_incrementing_column_detected_when_not_named(database: Any, source: Any)
     assert records[-1].source_offset == {"incrementing": 2}
     with pytest.raises(ConnectError, match="no auto-increment column"):
         source(mode="incrementing", table_whitelist="plain").start()
+
+
+def test_new_tables_reconfigure_the_tasks(database: Any) -> None:
+    class Context:
+        def __init__(self) -> None:
+            self.requests = threading.Event()
+
+        def request_task_reconfiguration(self) -> None:
+            self.requests.set()
+
+        def raise_error(self, error: BaseException) -> None:
+            raise AssertionError(error)
+
+    database.execute('CREATE TABLE "a" (id INTEGER)')
+    connector = SqlSourceConnector()
+    context = Context()
+    connector.initialize(context)
+    connector.start({"connection.url": database.url, "mode": "bulk", "topic.prefix": "t-",
+                     "table.poll.interval.ms": "20"})  # fmt: skip
+    try:
+        assert [c["tables"] for c in connector.task_configs(2)] == ['["a"]']
+        assert not context.requests.wait(0.2)
+        database.execute('CREATE TABLE "b" (id INTEGER)')
+        assert context.requests.wait(10)
+        assert [c["tables"] for c in connector.task_configs(2)] == ['["a"]', '["b"]']
+    finally:
+        connector.stop()
