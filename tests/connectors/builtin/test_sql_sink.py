@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import sys
 from typing import Any
 
 import pytest
@@ -208,3 +209,13 @@ def test_connector_rejects_contradicting_settings() -> None:
         connector.start({"connection.url": "sqlite::memory:", "insert.mode": "upsert"})
     connector.start({"connection.url": "sqlite::memory:", "topics": "a"})
     assert len(connector.task_configs(3)) == 3
+
+
+def test_postgres_without_psycopg_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, sink_context: Any
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # import psycopg now fails
+    task = SqlSinkTask()
+    task.initialize(sink_context({}))
+    with pytest.raises(ConnectError, match=r"pip install 'tidal\[postgres\]'"):
+        task.start({"connection.url": "postgresql://127.0.0.1:1/db", "name": "x"})
