@@ -94,6 +94,7 @@ class StreamsAssignor(PartitionAssignor):
         return TaskId(self._subtopology_of[tp.topic], tp.partition)
 
     def subscription_user_data(self, topics: set[str]) -> bytes | None:
+        """This member's current tasks and the tasks it has state for."""
         current, local = self._member_tasks()
         return encode_user_data(current, local)
 
@@ -116,6 +117,7 @@ class StreamsAssignor(PartitionAssignor):
         partitions_per_topic: Mapping[str, int],
         members: Sequence[MemberSubscription],
     ) -> dict[str, list[TopicPartition]]:
+        """Whole tasks per member, balanced and sticky; moving tasks wait a round."""
         tasks = self.tasks(partitions_per_topic)
         if not members:
             return {}

@@ -69,30 +69,38 @@ class StreamsMetrics:
         )
 
     def processed(self, count: int) -> None:
+        """``count`` more input records went through tasks."""
         self._processed.labels(self.application_id).inc(count)
 
     def restored(self, store: str, count: int) -> None:
+        """``count`` more changelog records replayed into ``store``."""
         self._restored.labels(self.application_id, store).inc(count)
 
     def restore_time(self, seconds: float) -> None:
+        """A task spent ``seconds`` restoring."""
         self._restore_seconds.labels(self.application_id).inc(seconds)
 
     def tasks(self, active: int, restoring: int) -> None:
+        """How many tasks process and how many restore now."""
         self._active.labels(self.application_id).set(active)
         self._restoring.labels(self.application_id).set(restoring)
 
     def committed(self, seconds: float) -> None:
+        """A commit took ``seconds``."""
         self._commits.labels(self.application_id).inc()
         self._commit_seconds.labels(self.application_id).observe(seconds)
 
     def lag(self, task: str, records: int) -> None:
+        """``task`` is ``records`` behind the end of its input."""
         self._lag.labels(self.application_id, task).set(records)
 
     def forget_task(self, task: str) -> None:
+        """``task`` left this instance: drop its series."""
         with contextlib.suppress(KeyError):
             self._lag.remove(self.application_id, task)
 
     def skipped(self, reason: str) -> None:
+        """One record skipped, for ``reason``."""
         self._skipped.labels(self.application_id, reason).inc()
 
     def value(self, name: str, **labels: str) -> float:

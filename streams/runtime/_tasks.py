@@ -61,10 +61,12 @@ class RuntimeTaskContext:
 
     @property
     def application_id(self) -> str:
+        """The application id tasks see."""
         return self._application_id
 
     @property
     def task_id(self) -> TaskId:
+        """The task this context belongs to."""
         return self._task_id
 
     def send(
@@ -76,9 +78,11 @@ class RuntimeTaskContext:
         headers: Headers = (),
         partition: int | None = None,
     ) -> None:
+        """Buffer an output record; the runtime produces it after the batch."""
         self._outputs.append((topic, key, value, timestamp, headers, partition))
 
     def store(self, name: str) -> PartitionStore:
+        """This task's store ``name``; KeyError naming the stores it has."""
         try:
             return self._stores[name]
         except KeyError:
@@ -88,6 +92,7 @@ class RuntimeTaskContext:
             ) from None
 
     def wall_clock_ms(self) -> int:
+        """Milliseconds since the epoch."""
         return int(time.time() * 1000)
 
 
@@ -204,4 +209,5 @@ class TaskManager:
         ]
 
     def store_names(self) -> set[str]:
+        """Every store of the topology."""
         return {spec.name for sub in self._subs.values() for spec in sub.stores}
