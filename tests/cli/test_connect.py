@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+import zlib
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.connectors.runtime._helpers import (
     STRING,
     http,
     lines,
+    read_available,
     read_topic,
     wait_for,
 )
@@ -165,3 +167,97 @@ async def test_missing_worker_file(tmp_path: Path) -> None:
     proc = connect(tmp_path, "nope.properties")
     _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
     assert (proc.returncode, stderr.strip()) == (2, "Error: nope.properties: no such file")
+
+
+def _distributed(cwd: Path, worker: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tidal", "connect", "distributed", worker],
+        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+async def _up(url: str) -> bool:
+    try:
+        status, _ = await asyncio.to_thread(http, "GET", url + "/")
+    except OSError:
+        return False
+    return status == 200
+
+
+async def test_distributed_worker_killed_hands_its_connectors_over(tmp_path: Path) -> None:
+    slots = 4
+    names: dict[int, str] = {}
+    i = 0
+    while len(names) < slots:  # one connector per slot: both workers get some
+        names.setdefault(zlib.crc32(f"src{i}".encode()) % slots, f"src{i}")
+        i += 1
+    connectors = sorted(names.values())
+    ports = [_free_port(), _free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    async with EmbeddedBroker(data_dir=tmp_path / "broker", config=BROKER_CONFIG) as broker:
+        for n, port in enumerate(ports):
+            (tmp_path / f"worker{n}.properties").write_text(
+                f"bootstrap.servers={broker.bootstrap_servers}\ngroup.id=cluster\n"
+                f"listeners=http://127.0.0.1:{port}\noffset.flush.interval.ms=200\n"
+                f"key.converter={STRING}\nvalue.converter={STRING}\n"
+                f"session.timeout.ms=3000\nheartbeat.interval.ms=300\n"
+                f"offset.storage.partitions={slots}\n"
+            )
+        procs = [_distributed(tmp_path, f"worker{n}.properties") for n in range(2)]
+        try:
+            for url in urls:
+                await wait_for(lambda url=url: _up(url), 30, f"{url} to serve")
+            for name in connectors:
+                (tmp_path / f"{name}.txt").write_text("".join(f"{name} {k}\n" for k in range(20)))
+                config = {"connector.class": "FileStreamSource",
+                          "file": str(tmp_path / f"{name}.txt"), "topic": "lines"}  # fmt: skip
+                status, body = await asyncio.to_thread(
+                    http, "POST", urls[0] + "/connectors", {"name": name, "config": config}
+                )
+                assert status == 201, body
+            owners: dict[str, str] = {}
+
+            async def running_on(url: str, allowed: set[str]) -> bool:
+                for name in connectors:
+                    _, body = await asyncio.to_thread(
+                        http, "GET", f"{url}/connectors/{name}/status"
+                    )
+                    tasks = body["tasks"]
+                    if [t["state"] for t in tasks] != ["RUNNING"] or tasks[0][
+                        "worker_id"
+                    ] not in allowed:
+                        return False
+                    owners[name] = tasks[0]["worker_id"]
+                return True
+
+            both = {f"127.0.0.1:{p}" for p in ports}
+            await wait_for(lambda: running_on(urls[0], both), 30, "every connector running")
+            assert set(owners.values()) == both
+            for name in connectors:
+                with (tmp_path / f"{name}.txt").open("a") as f:
+                    f.write("".join(f"{name} {k}\n" for k in range(20, 40)))
+            procs[1].kill()  # SIGKILL: no final commit, no LeaveGroup
+            procs[1].communicate(timeout=30)
+            for name in connectors:
+                with (tmp_path / f"{name}.txt").open("a") as f:
+                    f.write("".join(f"{name} {k}\n" for k in range(40, 50)))
+            await wait_for(
+                lambda: running_on(urls[0], {f"127.0.0.1:{ports[0]}"}), 60, "the hand-over"
+            )
+            expected = {f"{name} {k}" for name in connectors for k in range(50)}
+            seen: set[str] = set()
+
+            async def everything() -> bool:
+                records = await read_available(broker.bootstrap_servers, "lines")
+                seen.update(r.value.decode() for r in records)  # type: ignore[union-attr]
+                return expected <= seen
+
+            await wait_for(everything, 30, "every line in the topic")
+            assert seen == expected
+        finally:
+            _, stderr = await _stop(procs[0])
+            if procs[1].poll() is None:
+                procs[1].kill()
+                procs[1].communicate()
+        assert procs[0].returncode == 0, stderr

@@ -103,3 +103,26 @@ async def read_topic(
 
 async def _has_topic(admin: AdminClient, topic: str) -> bool:
     return topic in await admin.list_topics(internal=True)
+
+
+async def read_available(bootstrap: str, topic: str, timeout: float = 20.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` written so far (every partition), in offset order."""
+    records: list[ConsumerRecord] = []
+    async with (
+        Consumer(bootstrap_servers=bootstrap, group_id=None) as consumer,
+        AdminClient(bootstrap_servers=bootstrap) as admin,
+    ):
+        await wait_for(lambda: _has_topic(admin, topic), timeout, f"topic {topic}")
+        partitions = (await admin.describe_topics([topic]))[topic].partitions
+        assigned = [TopicPartition(topic, p.partition) for p in partitions]
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        deadline = time.monotonic() + timeout
+        for tp in assigned:
+            while await consumer.position(tp) < ends[tp]:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"could not read {topic} to its end")
+                for part in (await consumer.getmany(timeout_ms=200)).values():
+                    records.extend(part)
+    return sorted(records, key=lambda r: (r.partition, r.offset))
