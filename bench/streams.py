@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import random
 import shutil
 import signal
@@ -51,6 +52,7 @@ LABELS = {"tidal": "Tidal Streams", "quix": "Quix Streams", "faust": "Faust"}
 BROKERS = ["tidal", "kafka"]
 GOAL = 2.0  # Tidal / Quix Streams (issue 5)
 COMMIT_INTERVAL_S = 5.0
+QUIET_CORES = 0.3
 SEED = 20_260_521
 
 
@@ -262,6 +264,10 @@ class Run:
     mismatches: list[str] = field(default_factory=list)
     error: str | None = None
     worker_exit_code: int | None = None
+    #: Cores other processes (not the worker, the broker or the watcher) kept busy
+    #: during the timed window, and the seconds waited for them to quieten first.
+    other_cores: float | None = None
+    settled_seconds: float = 0.0
 
     @property
     def records_per_s(self) -> float | None:
@@ -289,6 +295,8 @@ class Run:
             "worker_cpu_us_per_record": per_record(self.worker_cpu_seconds),
             "broker_cpu_us_per_record": per_record(self.broker_cpu_seconds),
             "worker_exit_code": self.worker_exit_code,
+            "other_cores": None if self.other_cores is None else round(self.other_cores, 2),
+            "settled_seconds": round(self.settled_seconds, 1),
             "error": self.error,
         }
 
@@ -300,6 +308,7 @@ class Settings:
     partitions: int
     timeout: float
     idle_timeout: float
+    settle: float = 0.0
 
 
 def ensure_peer_python(requested: Path | None, console: Any) -> tuple[Path | None, str | None]:
@@ -385,12 +394,13 @@ async def watch(
     Returns the last value per key. Stops early when the worker exits or nothing arrives
     for ``settings.idle_timeout`` seconds (``run.error`` says which).
     """
-    from peers import cpu_seconds  # noqa: PLC0415
+    from peers import cpu_seconds, machine_cpu_seconds  # noqa: PLC0415
 
     from tidal.log.client.consumer import Consumer, TopicPartition  # noqa: PLC0415
 
     last: dict[bytes, bytes] = {}
     worker_cpu0 = broker_cpu0 = None
+    machine0 = self0 = (0.0, 0.0)
     async with Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False) as consumer:
         consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
         consumer.seek_to_beginning()
@@ -408,6 +418,7 @@ async def watch(
             if worker_cpu0 is None and started.exists():
                 worker_cpu0 = cpu_seconds(proc.pid)
                 broker_cpu0 = cpu_seconds(broker_pid)
+                machine0, self0 = machine_cpu_seconds(), os.times()[:2]
             if proc.returncode is not None:
                 run.error = f"the worker exited with {proc.returncode} before the end"
                 break
@@ -416,13 +427,47 @@ async def watch(
                 break
         end = time.time()
         worker_cpu1, broker_cpu1 = cpu_seconds(proc.pid), cpu_seconds(broker_pid)
+        machine1, self1 = machine_cpu_seconds(), os.times()[:2]
     if run.error is None:
         run.seconds = end - float(started.read_text())
         if worker_cpu0 is not None and worker_cpu1 is not None:
             run.worker_cpu_seconds = worker_cpu1 - worker_cpu0
         if broker_cpu0 is not None and broker_cpu1 is not None:
             run.broker_cpu_seconds = broker_cpu1 - broker_cpu0
+        wall = (machine1[1] - machine0[1]) / (os.cpu_count() or 1)
+        if run.worker_cpu_seconds is not None and run.broker_cpu_seconds is not None and wall:
+            ours = run.worker_cpu_seconds + run.broker_cpu_seconds + sum(self1) - sum(self0)
+            run.other_cores = max(0.0, (machine1[0] - machine0[0] - ours) / wall)
     return last
+
+
+async def wait_for_quiet(broker_pid: int, limit: float, console: Any) -> float:
+    """Wait (at most ``limit`` seconds) until processes other than the broker keep fewer
+    than ``QUIET_CORES`` cores busy over half a second; the seconds waited.
+
+    Other work on a shared machine takes CPU from whichever framework is measured;
+    waiting it out keeps the runs comparable."""
+    import asyncio  # noqa: PLC0415
+
+    from peers import cpu_seconds, machine_cpu_seconds  # noqa: PLC0415
+
+    start = time.monotonic()
+    with console.status("") as status:
+        while True:
+            busy0, total0 = machine_cpu_seconds()
+            broker0 = cpu_seconds(broker_pid) or 0.0
+            await asyncio.sleep(0.5)
+            busy1, total1 = machine_cpu_seconds()
+            broker1 = cpu_seconds(broker_pid) or 0.0
+            wall = (total1 - total0) / (os.cpu_count() or 1)
+            others = ((busy1 - busy0) - (broker1 - broker0)) / wall if wall > 0 else 0.0
+            waited = time.monotonic() - start
+            if others < QUIET_CORES or waited >= limit:
+                return waited
+            status.update(
+                f"  waiting for other processes to quieten: {others:.2f} cores busy "
+                f"({waited:.0f}/{limit:.0f} s)"
+            )
 
 
 def verify(last: dict[bytes, bytes], expected: dict[str, tuple[int, int]], run: Run) -> None:
@@ -460,6 +505,8 @@ async def run_framework(
     await create_topics(broker.bootstrap_servers, [output], settings.partitions)
     started = where / "started"
     log = where / "worker.log"
+    if settings.settle > 0:
+        run.settled_seconds = await wait_for_quiet(broker.pid, settings.settle, console)
     command = [
         str(python), str(Path(__file__).resolve()), "worker", framework,
         "--bootstrap", broker.bootstrap_servers,
@@ -537,6 +584,10 @@ def ratios(runs: Sequence[Run]) -> list[dict[str, Any]]:
     return rows
 
 
+def _number(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
 def print_summary(console: Any, runs: Sequence[Run], rows: Sequence[dict[str, Any]]) -> None:
     """Records a second per broker and framework, then the ratios."""
     from rich.table import Table  # noqa: PLC0415
@@ -549,11 +600,11 @@ def print_summary(console: Any, runs: Sequence[Run], rows: Sequence[dict[str, An
         "records/s",
         "seconds",
         "worker µs/rec",
+        "broker µs/rec",
+        "others' cores",
         "result",
     ):
-        table.add_column(
-            column, justify="right" if "/" in column or column in ("records", "seconds") else None
-        )
+        table.add_column(column, justify=None if column in ("broker", "framework") else "right")
     for run in runs:
         rate, data = run.records_per_s, run.to_json()
         table.add_row(
@@ -562,8 +613,9 @@ def print_summary(console: Any, runs: Sequence[Run], rows: Sequence[dict[str, An
             f"{run.records:,}",
             "-" if rate is None else f"{rate:,.0f}",
             "-" if run.seconds is None else f"{run.seconds:.2f}",
-            "-" if data["worker_cpu_us_per_record"] is None
-            else f"{data['worker_cpu_us_per_record']:.1f}",
+            _number(data["worker_cpu_us_per_record"], ".1f"),
+            _number(data["broker_cpu_us_per_record"], ".1f"),
+            _number(data["other_cores"], ".2f"),
             "[green]verified[/]" if run.verified else f"[red]{run.error}[/]",
         )  # fmt: skip
     console.print(table)
@@ -606,6 +658,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=120.0,
         help="give a framework up when no output arrives for this many seconds",
     )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=60.0,
+        help="before each run, wait up to this many seconds for other processes to use "
+        f"less than {QUIET_CORES} cores (0: do not wait)",
+    )
     parser.add_argument("--dir", type=Path, default=ROOT / "build" / "bench-tmp")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
     args = parser.parse_args(argv)
@@ -633,7 +692,9 @@ async def run_broker(
     """
     keys, values, expected = data
     bootstrap = broker.bootstrap_servers
-    settings = Settings(args.records, args.keys, args.partitions, args.timeout, args.idle_timeout)
+    settings = Settings(
+        args.records, args.keys, args.partitions, args.timeout, args.idle_timeout, args.settle
+    )
     inputs = dict.fromkeys(pythons, ("orders", settings, expected))
     await create_topics(bootstrap, ["orders"], args.partitions)
     seconds = await fill_input(bootstrap, "orders", keys, values)
@@ -672,7 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parse_args(argv)
     console = Console(width=None if sys.stdout.isatty() else 120)
-    started_at = now_iso()
+    started_at, load_at_start = now_iso(), os.getloadavg()
     skipped: dict[str, str] = {}
     pythons: dict[str, Path] = {}
     peer_python: Path | None = None
@@ -740,6 +801,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "frameworks": list(pythons),
             "brokers": args.brokers,
             "commit_interval_s": COMMIT_INTERVAL_S,
+            "settle_seconds": args.settle,
+            "quiet_cores": QUIET_CORES,
             "work": "consume JSON, count and sum 'amount' per key in RocksDB state with a "
             "changelog, produce the aggregate per record to an output topic",
             "timing": "the worker's first consumed record (wall clock, written by the worker) "
@@ -754,6 +817,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "skipped": skipped,
         "runs": [run.to_json() for run in runs],
         "ratios": rows,
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
     }
     write_json(args.output, payload)
     console.print(f"results: {args.output}")
