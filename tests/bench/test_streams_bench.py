@@ -43,6 +43,7 @@ def test_streams_benchmark_writes_its_results(tmp_path: Path) -> None:
         "--partitions", "2",
         "--frameworks", "tidal",
         "--brokers", "tidal",
+        "--settle", "0",
         "--dir", str(tmp_path / "work"),
         "--output", str(output),
     ]  # fmt: skip
@@ -65,6 +66,8 @@ def test_streams_benchmark_writes_its_results(tmp_path: Path) -> None:
     assert run["outputs_received"] >= 3000
     assert _positive(run["records_per_s"])
     assert _positive(run["seconds"])
+    assert run["other_cores"] is not None
+    assert run["settled_seconds"] == 0
     assert report["ratios"] == []  # no peer ran
     assert not any((tmp_path / "work").iterdir())
 
