@@ -12,7 +12,8 @@
 Record *n* of a task depends only on the seed, the quickstart, the task number and *n*, so a
 restarted task (its offset is ``{"seq": n, "seed": s}`` in partition ``{"quickstart": q,
 "task": t}``) continues the very same sequence. Without a seed one is drawn at the first start
-and kept in the offsets. Time fields walk forward from 2024-01-01 one second per record;
+and kept in the offsets. ``ordertime`` and ``viewtime`` walk forward from 2024-01-01, one
+second per record; ``registertime`` is drawn from 2017-2018 (as in Confluent's quickstart);
 record timestamps are left to the producer.
 
 =========  ======================  ============================================================
