@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import struct
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tidal.log.records import SimpleRecord, encode_batch
 from tidal.log.storage import AbortedTxn, CorruptTxnIndexError, PartitionLog, TransactionIndex
@@ -80,3 +83,26 @@ def test_partition_log_truncation_drops_entries(tmp_path: Path) -> None:
     reopened = PartitionLog(tmp_path / "t-0")
     assert reopened.txn_index.entries() == [AbortedTxn(9, 0, 1, 2)]
     reopened.close()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 50), st.integers(0, 20)), max_size=30),
+    st.integers(0, 120),
+    st.integers(0, 120),
+)
+def test_collect_matches_kafkas_rule(
+    spans: list[tuple[int, int, int]], fetch_offset: int, upper: int
+) -> None:
+    """Entries appended in marker order; ``collect`` equals the plain filter."""
+    with tempfile.TemporaryDirectory() as directory:
+        index = TransactionIndex(directory)
+        marker, appended = 0, []
+        for pid, gap, length in spans:
+            first = marker + gap
+            marker = first + length + 1
+            entry = AbortedTxn(pid, first, marker, marker + 1)
+            index.append(entry, segment_base=(marker // 40) * 40)
+            appended.append(entry)
+        expected = [e for e in appended if e.last_offset >= fetch_offset and e.first_offset < upper]
+        assert index.collect(fetch_offset, upper) == expected
+        assert TransactionIndex(directory).collect(fetch_offset, upper) == expected
