@@ -254,6 +254,10 @@ class Producer:
             if self.closed:
                 acc.release(size)
                 raise ClientClosedError("the producer was closed while send waited")
+        txn = self._txn
+        if txn is not None and txn.state is not TransactionState.IN_TRANSACTION:
+            acc.release(size)  # the transaction ended while send waited: not in it
+            txn.check_send()
         ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
         sticky = self._sticky and key_bytes is None and chosen
         tp = self._tps.get((topic, partition)) or self._topic_partition(topic, partition)

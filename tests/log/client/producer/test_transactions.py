@@ -314,3 +314,28 @@ async def test_close_aborts_an_open_transaction(broker: EmbeddedBroker) -> None:
         tp = TopicPartition("t", 1)
         assert (await c.end_offsets([tp]))[tp] == 2  # the record and the ABORT marker
     assert await read_all(bs, "t", "read_committed") == []
+
+
+async def test_a_send_waiting_for_buffer_space_when_the_transaction_ends_fails(
+    broker: EmbeddedBroker,
+) -> None:
+    """A record must not slip into the log after its transaction ended."""
+    bs = broker.bootstrap_servers
+    async with Producer(
+        bootstrap_servers=bs,
+        transactional_id="tx-waiting",
+        buffer_memory=1000,
+        linger_ms=10_000,
+    ) as p:
+        await p.init_transactions()
+        await p.partitions_for("t")
+        p.begin_transaction()
+        first = await p.send("t", b"x" * 600, partition=0)
+        waiting = asyncio.create_task(p.send("t", b"y" * 600, partition=0))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()  # no buffer space until the first batch completes
+        await p.commit_transaction()
+        with pytest.raises(TransactionStateError, match="outside a transaction"):
+            await waiting
+        assert (await first).offset == 0
+    assert await read_all(bs, "t", "read_uncommitted") == [b"x" * 600]
