@@ -339,3 +339,24 @@ async def test_a_send_waiting_for_buffer_space_when_the_transaction_ends_fails(
             await waiting
         assert (await first).offset == 0
     assert await read_all(bs, "t", "read_uncommitted") == [b"x" * 600]
+
+
+async def test_offsets_pending_in_a_transaction_are_unstable_until_it_commits(
+    broker: EmbeddedBroker,
+) -> None:
+    bs = broker.bootstrap_servers
+    tp = TopicPartition("in", 0)
+    async with AdminClient(bootstrap_servers=bs) as admin:
+        await admin.create_topics([NewTopic("in", 1, 1)])
+    async with (
+        Producer(bootstrap_servers=bs, transactional_id="tx-pending") as p,
+        Consumer(bootstrap_servers=bs, group_id="pending", isolation_level="read_committed") as c,
+    ):
+        await p.init_transactions()
+        p.begin_transaction()
+        await p.send_offsets_to_transaction({tp: 7}, "pending")
+        fetch = asyncio.create_task(c.committed([tp]))  # UNSTABLE_OFFSET_COMMIT, retried
+        await asyncio.sleep(0.5)
+        assert not fetch.done()
+        await p.commit_transaction()
+        assert (await asyncio.wait_for(fetch, 10))[tp] == OffsetAndMetadata(7)
