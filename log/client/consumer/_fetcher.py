@@ -203,19 +203,24 @@ class Fetcher:
         while True:
             self._wake.clear()
             self._retry_soon = False
-            for node, parts in self._fetch_plan().items():
-                self._in_flight_partitions.update(tp for tp, _, _ in parts)
-                task = asyncio.get_running_loop().create_task(self._fetch(node, parts))
-                self._in_flight[node] = task
-                task.add_done_callback(functools.partial(self._done, node))
+            self._launch()
             if self._retry_soon:  # waiting for metadata: look again after a backoff
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._config.retry_backoff_ms / 1000)
             else:
                 await self._wake.wait()
 
-    def _done(self, node: int, _task: object = None) -> None:
-        self._in_flight.pop(node, None)
+    def _launch(self) -> None:
+        """Start a Fetch for every leader with fetchable partitions and none in flight."""
+        for node, parts in self._fetch_plan().items():
+            self._in_flight_partitions.update(tp for tp, _, _ in parts)
+            task = asyncio.get_running_loop().create_task(self._fetch(node, parts))
+            self._in_flight[node] = task
+            task.add_done_callback(functools.partial(self._done, node))
+
+    def _done(self, node: int, task: object = None) -> None:
+        if self._in_flight.get(node) is task:
+            del self._in_flight[node]
         self._wake.set()
 
     def _fetch_plan(self) -> dict[int, list[tuple[TopicPartition, int, int]]]:
@@ -279,6 +284,12 @@ class Fetcher:
         except Exception as e:  # noqa: BLE001 - handed to the application
             self._error = e
             self.has_data.set()
+        # The next Fetch to this leader goes out now rather than once the loop
+        # has come round to _run (three turns, each perhaps an application
+        # step): the broker prepares it while the application decodes this one.
+        if self._in_flight.get(node) is asyncio.current_task():
+            del self._in_flight[node]
+            self._launch()
 
     def _handle(self, response: Any, asked: dict[TopicPartition, tuple[int, int]]) -> None:
         if response.error_code:
