@@ -81,6 +81,23 @@ async def read_all(
         return out
 
 
+async def read_to_end(bootstrap: str, topic: str, timeout: float = 20.0) -> list[ConsumerRecord]:
+    """Every record of ``topic`` up to its current end offsets."""
+    async with Consumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest") as consumer:
+        partitions = await _partitions(consumer, topic)
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        out: list[ConsumerRecord] = []
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            positions = {tp: await consumer.position(tp) for tp in ends}
+            if all(positions[tp] >= end for tp, end in ends.items()):
+                break
+            batch = await consumer.getmany(timeout_ms=200)
+            out += [r for records in batch.values() for r in records]
+        return out
+
+
 async def _partitions(consumer: Consumer, topic: str) -> list[TopicPartition]:
     async with AdminClient(bootstrap_servers=consumer.config.bootstrap_servers) as admin:
         # The app under test may not have created the topic yet.

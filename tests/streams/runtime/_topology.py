@@ -106,7 +106,10 @@ class FileStore:
                 self._data[k] = v
         self._offset = offset
         body = {"data": {k.hex(): v.hex() for k, v in self._data.items()}, "offset": offset}
-        self._path.write_text(json.dumps(body))
+        # Write and rename, so a kill -9 leaves the old file or the new one.
+        temporary = self._path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(body))
+        temporary.replace(self._path)
 
     def close(self) -> None:
         self.closed = True
