@@ -41,8 +41,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from tidal.connectors.config import config_infos
 from tidal.connectors.runtime import BadRequestError, Herder, HerderError, NotFoundError
 
-from ._bodies import error_response, read_json, string_map
-from ._connectors import add_connector_routes
+from ._connectors import add_connector_routes, error_response, read_json, string_map
 
 __all__ = ["create_app"]
 

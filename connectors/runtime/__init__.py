@@ -17,7 +17,6 @@ from ._cluster_state import ClusterState
 from ._connector import ConnectorRunner
 from ._distributed import DistributedHerder
 from ._errors import DeadLetterQueue, ErrorHandler, ErrorSettings, Stage, ToleranceExceededError
-from ._exceptions import BadRequestError, ConflictError, HerderError, NotFoundError
 from ._herder import Herder
 from ._metrics import ConnectMetrics, TaskMetrics
 from ._offsets import (
@@ -29,14 +28,28 @@ from ._offsets import (
     offset_key,
     partition_id,
 )
-from ._plugins import ConnectorConverters, WorkerPlugins, connector_type
+from ._plugins import (
+    ConnectorConverters,
+    WorkerPlugins,
+    connector_type,
+    invalid_config_message,
+    validate_connector_config,
+)
 from ._properties import ConfigFileError, load_config_file, parse_properties
 from ._sink import WorkerSinkTask, sink_group_id
 from ._source import WorkerSourceTask
-from ._status import State, Status, TargetState, trace_of
+from ._status import (
+    BadRequestError,
+    ConflictError,
+    HerderError,
+    NotFoundError,
+    State,
+    Status,
+    TargetState,
+    trace_of,
+)
 from ._task import TaskEnv, TaskId, WorkerTask
 from ._topic_log import TopicLog, TopicOffsetStore
-from ._validate import invalid_config_message, validate_connector_config
 from ._worker_config import WorkerConfig, worker_config_def
 
 __all__ = [

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._cluster_state import ClusterState
-from ._exceptions import BadRequestError, ConflictError, NotFoundError
 from ._herder import Herder, restart_plan
-from ._plugins import connector_type
-from ._status import TargetState
+from ._plugins import connector_type, invalid_config_message
+from ._status import BadRequestError, ConflictError, NotFoundError, TargetState
 from ._task import TaskId
 from ._topic_log import TopicLog, TopicOffsetStore
-from ._validate import invalid_config_message
 
 __all__ = ["ClusterRequests", "config_json"]
 

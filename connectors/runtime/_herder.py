@@ -28,14 +28,12 @@ from tidal.log.client.admin import AdminClient
 from tidal.log.protocol.errors import KafkaError
 
 from ._connector import ConnectorRunner
-from ._exceptions import BadRequestError, ConflictError, NotFoundError
 from ._metrics import ConnectMetrics
 from ._offsets import FileOffsetStore, MemoryOffsetStore, OffsetStore
 from ._offsets_api import OffsetsApi
-from ._plugins import WorkerPlugins
-from ._status import State, Status, TargetState
+from ._plugins import WorkerPlugins, invalid_config_message, validate_connector_config
+from ._status import BadRequestError, ConflictError, NotFoundError, State, Status, TargetState
 from ._task import TaskEnv, TaskId
-from ._validate import invalid_config_message, validate_connector_config
 from ._worker_config import WorkerConfig
 
 __all__ = ["Herder", "restart_plan"]

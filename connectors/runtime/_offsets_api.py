@@ -23,9 +23,9 @@ from tidal.log.client.admin import AdminClient
 from tidal.log.client.consumer import TopicPartition as ClientTopicPartition
 from tidal.log.protocol.errors import GroupIdNotFoundError, KafkaError
 
-from ._exceptions import BadRequestError, HerderError
 from ._offsets import FrozenPartition, Offset, Partition, partition_id
 from ._sink import sink_group_id
+from ._status import BadRequestError, HerderError
 
 if TYPE_CHECKING:
     from ._herder import Herder

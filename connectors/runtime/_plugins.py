@@ -4,6 +4,10 @@ The worker's plugins are :mod:`tidal.connectors.plugins`' registry plus the buil
 connectors under Kafka's names (``org.apache.kafka.connect.file.FileStreamSourceConnector``
 and the aliases ``FileStreamSource``/``FileStreamSourceConnector``, same for the sink).
 
+:func:`validate_connector_config` answers ``PUT /connector-plugins/{plugin}/config/validate``
+(Kafka's herder validation from :mod:`tidal.connectors.validation`, plus the worker's
+converter check); :func:`invalid_config_message` is Kafka's text for a refused create.
+
 Converters follow Kafka's precedence: a connector's ``key.converter`` (with its
 ``key.converter.*`` settings) wins over the worker's; header converters likewise.
 """
@@ -16,14 +20,22 @@ from typing import Any
 
 from tidal.connectors.api import Connector, SinkConnector, SourceConnector
 from tidal.connectors.builtin import FileStreamSinkConnector, FileStreamSourceConnector
-from tidal.connectors.config import ConfigError
+from tidal.connectors.config import ConfigError, ConfigInfos
 from tidal.connectors.converters import Converter, HeaderConverter
 from tidal.connectors.plugins import Plugins, PluginType
 from tidal.connectors.transforms import TransformationChain
+from tidal.connectors.validation import validate_connector_config as validate_config
 
+from ._status import BadRequestError
 from ._worker_config import WorkerConfig
 
-__all__ = ["ConnectorConverters", "WorkerPlugins", "connector_type"]
+__all__ = [
+    "ConnectorConverters",
+    "WorkerPlugins",
+    "connector_type",
+    "invalid_config_message",
+    "validate_connector_config",
+]
 
 _BUILTIN_CONNECTORS = {
     "org.apache.kafka.connect.file.FileStreamSourceConnector": FileStreamSourceConnector,
@@ -125,3 +137,55 @@ class WorkerPlugins:
             resolve_transform=lambda n: self.registry.plugin(n, PluginType.TRANSFORMATION).cls,
             resolve_predicate=lambda n: self.registry.plugin(n, PluginType.PREDICATE).cls,
         )
+
+
+def validate_connector_config(
+    plugins: WorkerPlugins, worker: WorkerConfig, props: Mapping[str, str]
+) -> ConfigInfos:
+    """Every problem with ``props``; BadRequestError when it names no connector class.
+
+    The answer is :func:`tidal.connectors.validation.validate_connector_config`'s (Kafka's
+    herder validation), plus the worker's own check that the converters exist and accept
+    their settings; ``name`` is the connector's full class name, as in Kafka.
+    """
+    try:
+        infos = validate_config(props, plugins.registry)
+        listed = plugins.connector_class_name(props["connector.class"])
+    except (ConfigError, LookupError) as exc:
+        raise BadRequestError(str(exc)) from None
+    infos["name"] = listed
+    try:
+        plugins.converters(worker, props).close()
+    except ConfigError as exc:
+        name = (exc.config_name or "value.converter").split(".converter")[0] + ".converter"
+        _add_error(infos, name, str(exc))
+    return infos
+
+
+def _add_error(infos: ConfigInfos, name: str, message: str) -> None:
+    for entry in infos["configs"]:
+        value = entry["value"]
+        if value is not None and value["name"] == name:
+            value["errors"].append(message)
+            break
+    else:
+        infos["configs"].insert(0, {"definition": None, "value": {
+            "name": name, "value": None, "recommended_values": [], "errors": [message],
+            "visible": True}})  # fmt: skip
+    infos["error_count"] += 1
+
+
+def invalid_config_message(infos: ConfigInfos) -> str:
+    """Kafka's 400 message for a create or update with errors."""
+    messages: list[str] = []
+    for entry in infos["configs"]:
+        value: Any = entry["value"]
+        if value is not None:
+            messages.extend(value["errors"])
+    return (
+        f"Connector configuration is invalid and contains the following "
+        f"{infos['error_count']} error(s):\n"
+        + "".join(m + "\n" for m in messages)
+        + "You can also find the above list of errors at the endpoint "
+        "`/connector-plugins/{connectorType}/config/validate`"
+    )

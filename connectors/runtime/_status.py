@@ -8,7 +8,9 @@ error's trace) and ``RESTARTING``. A status entry renders as Kafka's ``Connector
     {"state": "FAILED", "worker_id": "127.0.0.1:8083", "trace": "Traceback ..."}
 
 ``TargetState`` is what the user asked for through pause/resume/stop, which the worker
-then drives the connector and its tasks towards.
+then drives the connector and its tasks towards. Operations the worker refuses raise a
+:class:`HerderError` carrying the HTTP status the REST API answers with, and Kafka Connect's
+message (``Connector x not found``, ``Connector x already exists``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["State", "Status", "TargetState", "trace_of"]
+__all__ = [
+    "BadRequestError",
+    "ConflictError",
+    "HerderError",
+    "NotFoundError",
+    "State",
+    "Status",
+    "TargetState",
+    "trace_of",
+]
 
 
 class State(enum.Enum):
@@ -75,3 +86,31 @@ class Status:
     def failed(cls, worker_id: str, error: BaseException, generation: int = 0) -> Status:
         """A FAILED status carrying ``error``'s trace."""
         return cls(State.FAILED, worker_id, trace_of(error), generation)
+
+
+class HerderError(Exception):
+    """A request the worker refuses; ``status`` is the HTTP status code."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(HerderError):
+    """An unknown connector, task or plugin (404)."""
+
+    status = 404
+
+
+class ConflictError(HerderError):
+    """A duplicate connector, or a request made during a rebalance (409)."""
+
+    status = 409
+
+
+class BadRequestError(HerderError):
+    """An invalid configuration or request body (400)."""
+
+    status = 400
