@@ -48,6 +48,10 @@ app = App(
     consumer_config=FAST_CONSUMER,
 )
 not_an_app = 42
+
+
+def make_app():
+    return App("made", state_dir="unused", topology=CountTopology("made"))
 """
 
 
@@ -199,6 +203,16 @@ async def test_kill_9_then_restart_loses_nothing(app_dir: Path, broker: str) -> 
     assert set(counts) == set(words)
     short = {w: (counts[w], words.count(w)) for w in counts if counts[w] < words.count(w)}
     assert not short, short
+
+
+def test_app_may_be_a_factory(app_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    monkeypatch.setattr(App, "run", lambda self, **_: seen.append(self.application_id))
+    monkeypatch.chdir(app_dir)
+    (app_dir / "wcapp_factory.py").write_text(textwrap.dedent(APP_MODULE))
+    result = CliRunner().invoke(main, ["run", "wcapp_factory:make_app"])
+    assert result.exit_code == 0, result.output
+    assert seen == ["made"]
 
 
 async def _committed_any(broker: str) -> bool:

@@ -103,11 +103,16 @@ def _fail(message: str, code: int) -> None:
     help="Cluster to run against [the App's; none: an embedded broker].",
 )
 @click.option(
-    "--state-dir", envvar="TIDAL_STATE_DIR", show_envvar=True, help="Where task state lives."
+    "--state-dir",
+    envvar="TIDAL_STATE_DIR",
+    show_envvar=True,
+    metavar="DIR",
+    help="Where task state lives.",
 )
 @click.option(
     "--application-id",
     envvar="TIDAL_APPLICATION_ID",
+    metavar="ID",
     show_envvar=True,
     help="Group id and prefix of internal topics.",
 )
@@ -115,6 +120,7 @@ def _fail(message: str, code: int) -> None:
     "--commit-interval-ms",
     type=click.IntRange(min=1),
     envvar="TIDAL_COMMIT_INTERVAL_MS",
+    metavar="MS",
     show_envvar=True,
     help="How often progress is committed.",
 )
