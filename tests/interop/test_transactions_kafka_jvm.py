@@ -5,7 +5,8 @@ transactional producer (it stays on transaction protocol V1 because the
 broker advertises no finalized features), ``kafka-console-consumer
 --isolation-level read_committed`` the Java consumer, and
 ``kafka-transactions.sh`` lists and describes the transactional ids through
-the Java Admin client (ListTransactions, DescribeTransactions). The tools
+the Java Admin client (ListTransactions, DescribeTransactions) and aborts a
+hanging transaction (WriteTxnMarkers). The tools
 come from the jars ``tests/peers/kafka-jvm/fetch.sh`` resolves from Maven
 Central; no Kafka broker runs.
 """
@@ -14,13 +15,21 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tidal.log.broker import EmbeddedBroker, EmbeddedBrokerThread
+from tidal.log.protocol import NEED_DATA, Connection, ResponseReceived, Role
+from tidal.log.protocol.messages import InitProducerIdRequest, MetadataRequest, ProduceRequest
+from tidal.log.protocol.messages.metadata import MetadataRequestTopic
+from tidal.log.protocol.messages.produce import PartitionProduceData, TopicProduceData
+from tidal.log.records import SimpleRecord, encode_batch
 
 pytestmark = pytest.mark.kafka
 
@@ -102,3 +111,61 @@ def test_java_transactional_producer_and_read_committed_consumer(
     )  # fmt: skip
     header, row = (line.split() for line in described.splitlines()[:2])
     assert dict(zip(header, row, strict=False))["TransactionState"] == "CompleteCommit"
+
+
+def _produce_without_adding(bootstrap: str, topic: str) -> tuple[int, int]:
+    """A transactional producer's batch sent without AddPartitionsToTxn (a
+    hanging transaction), over a raw connection; its producer id and epoch."""
+    host, port = bootstrap.rsplit(":", 1)
+    conn = Connection(Role.CLIENT, client_id="hanging-producer")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+
+        def call(request: Any, version: int) -> Any:
+            sock.sendall(conn.send_request(request, version))
+            while True:
+                event = conn.next_event()
+                if isinstance(event, ResponseReceived):
+                    return event.response
+                assert event is NEED_DATA, event
+                conn.receive_data(sock.recv(65536))
+
+        call(MetadataRequest(topics=[MetadataRequestTopic(name=topic)]), 9)
+        init = call(
+            InitProducerIdRequest(transactional_id="hanging", transaction_timeout_ms=60_000), 4
+        )
+        batch = encode_batch(
+            [SimpleRecord(b"stuck", timestamp=int(time.time() * 1000))],
+            producer_id=init.producer_id, producer_epoch=init.producer_epoch,
+            base_sequence=0, is_transactional=True,
+        )  # fmt: skip
+        produced = call(
+            ProduceRequest(
+                transactional_id="hanging", acks=-1, timeout_ms=5000,
+                topic_data=[
+                    TopicProduceData(
+                        name=topic, partition_data=[PartitionProduceData(index=0, records=batch)]
+                    )
+                ],
+            ),
+            9,
+        )  # fmt: skip
+        assert produced.responses[0].partition_responses[0].error_code == 0
+    return init.producer_id, init.producer_epoch
+
+
+def test_kafka_transactions_abort_closes_a_hanging_transaction(
+    kafka_libs: str, broker: EmbeddedBrokerThread
+) -> None:
+    bootstrap, topic = broker.bootstrap_servers, "jvm-hanging"
+    pid, epoch = _produce_without_adding(bootstrap, topic)
+    log = broker.broker.partition_log(topic, 0)
+    assert log is not None
+    assert broker.broker.last_stable_offset(topic, 0, log) == 0  # held back for good
+
+    java(
+        kafka_libs, "org.apache.kafka.tools.TransactionsCommand",
+        "--bootstrap-server", bootstrap, "abort", "--topic", topic, "--partition", "0",
+        "--producer-id", str(pid), "--producer-epoch", str(epoch), "--coordinator-epoch", "0",
+    )  # fmt: skip
+    assert broker.broker.last_stable_offset(topic, 0, log) == log.high_watermark == 2
+    assert [(e.producer_id, e.first_offset) for e in log.txn_index.entries()] == [(pid, 0)]

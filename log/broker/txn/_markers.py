@@ -56,6 +56,7 @@ def append_marker(
     producer_epoch: int,
     commit: bool,
     timestamp: int,
+    coordinator_epoch: int = COORDINATOR_EPOCH,
 ) -> int:
     """Append a COMMIT or ABORT marker for ``producer_id``; the marker's offset.
 
@@ -67,7 +68,7 @@ def append_marker(
         ControlRecordType.COMMIT if commit else ControlRecordType.ABORT,
         producer_id=producer_id,
         producer_epoch=producer_epoch,
-        coordinator_epoch=COORDINATOR_EPOCH,
+        coordinator_epoch=coordinator_epoch,
         timestamp=timestamp,
     )
     header = next(iter(iter_batches(batch)))
@@ -77,7 +78,7 @@ def append_marker(
         state.take_snapshot(log.active_segment.base_offset)
     ts = info.log_append_time if info.log_append_time >= 0 else timestamp
     state.on_appended(
-        header, info.first_offset, info.last_offset, ts, coordinator_epoch=COORDINATOR_EPOCH
+        header, info.first_offset, info.last_offset, ts, coordinator_epoch=coordinator_epoch
     )
     log.high_watermark = log.log_end_offset
     if not commit and first_offset is not None:

@@ -1,0 +1,60 @@
+"""WriteTxnMarkers: closing a hanging transaction the coordinator does not know."""
+
+from __future__ import annotations
+
+from tidal.log.broker._broker import Broker
+from tidal.log.protocol.messages import WriteTxnMarkersRequest
+from tidal.log.protocol.messages.write_txn_markers import WritableTxnMarker, WritableTxnMarkerTopic
+
+from .conftest import TxnProducer, call_handler, fetch
+
+NONE = 0
+UNKNOWN_TOPIC_OR_PARTITION = 3
+INVALID_PRODUCER_EPOCH = 47
+TRANSACTION_COORDINATOR_FENCED = 52
+
+
+def _abort(
+    pid: int, epoch: int, coordinator_epoch: int = 0, *partitions: int
+) -> WriteTxnMarkersRequest:
+    return WriteTxnMarkersRequest(
+        markers=[
+            WritableTxnMarker(
+                producer_id=pid,
+                producer_epoch=epoch,
+                transaction_result=False,
+                topics=[WritableTxnMarkerTopic(name="data", partition_indexes=list(partitions))],
+                coordinator_epoch=coordinator_epoch,
+            )
+        ]
+    )
+
+
+async def _codes(broker: Broker, request: WriteTxnMarkersRequest) -> list[int]:
+    response = await call_handler(broker, request, 1)
+    return [p.error_code for t in response.markers[0].topics for p in t.partitions]
+
+
+async def test_hanging_transaction_is_aborted_on_request(broker: Broker) -> None:
+    hanging = TxnProducer(broker, "hanging")
+    await hanging.init()
+    # Data with no AddPartitionsToTxn: the coordinator will never end it here.
+    assert (await hanging.produce("data", 0, 3)).error_code == NONE
+    assert (await fetch(broker, "data", 0, committed=True)).last_stable_offset == 0
+
+    pid, epoch = hanging.producer_id, hanging.producer_epoch
+    assert await _codes(broker, _abort(pid, epoch, 0, 0, 7)) == [NONE, UNKNOWN_TOPIC_OR_PARTITION]
+    read = await fetch(broker, "data", 0, committed=True)
+    assert read.last_stable_offset == read.high_watermark == 4
+    assert [(t.producer_id, t.first_offset) for t in read.aborted_transactions] == [(pid, 0)]
+
+
+async def test_stale_markers_are_refused(broker: Broker) -> None:
+    producer = TxnProducer(broker, "stale")
+    await producer.init()
+    await producer.add("data", 1)
+    await producer.produce("data", 1, 1)
+    pid, epoch = producer.producer_id, producer.producer_epoch
+    assert await _codes(broker, _abort(pid, epoch, 5, 1)) == [NONE]
+    assert await _codes(broker, _abort(pid, epoch, 4, 1)) == [TRANSACTION_COORDINATOR_FENCED]
+    assert await _codes(broker, _abort(pid, epoch - 1, 5, 1)) == [INVALID_PRODUCER_EPOCH]
