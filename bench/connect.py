@@ -501,6 +501,8 @@ def wait_for_output(
             run.total_seconds = time.monotonic() - started
             if run.source_done_s is None:  # finished between two looks at the offset
                 run.source_done_s = run.total_seconds
+                if run.first_record_s is None:
+                    run.first_record_s = run.total_seconds
             return
         if proc.poll() is not None:
             raise RunError(f"worker exited with {proc.returncode} before the output was complete")
