@@ -255,7 +255,7 @@ class EndOffsets:
 
     def __init__(self, bootstrap: str) -> None:
         self._consumer = Consumer(
-            {"bootstrap.servers": bootstrap, "group.id": "bench-connect-watch"}
+            {"bootstrap.servers": bootstrap, "group.id": "bench-connect-watch", "log_level": 3}
         )
 
     def end(self, topic: str) -> int:
@@ -354,6 +354,10 @@ class Run:
                 entry[f"{side}_cpu_us_per_record"] = round(cpu / self.records * 1e6, 2)
         if self.machine_busy_cores is not None:
             entry["machine_cores_busy"] = round(self.machine_busy_cores, 2)
+            ours = (self.worker_cpu_seconds or 0.0) + (self.broker_cpu_seconds or 0.0)
+            others = self.machine_busy_cores - ours / self.total_seconds
+            # Other processes on the machine (and this script's own polling).
+            entry["other_cores_busy"] = round(max(0.0, others), 2)
         return {**entry, **self.extra}
 
 
