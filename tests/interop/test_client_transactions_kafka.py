@@ -143,3 +143,22 @@ async def test_a_zombie_is_fenced_by_kafka(kafka_jvm: Any) -> None:
         await old.close()
         await new.close()
     assert await _read(bs, topic, 1, "read_committed") == [b"fresh"]
+
+
+async def test_a_timed_out_transaction_is_aborted_and_fenced_by_kafka(kafka_jvm: Any) -> None:
+    """Kafka looks for timed-out transactions every 10 s
+    (``transaction.abort.timed.out.transaction.cleanup.interval.ms``)."""
+    bs = kafka_jvm.bootstrap_servers
+    topic = _name("timeout")
+    await _create(bs, (topic, 1))
+    async with Producer(
+        bootstrap_servers=bs, transactional_id=_name("tx"), transaction_timeout_ms=1000
+    ) as p:
+        await p.init_transactions()
+        p.begin_transaction()
+        await p.send_and_wait(topic, "expired")
+        await asyncio.sleep(13)
+        with pytest.raises(ProducerFencedError, match="transaction_timeout_ms"):
+            await p.commit_transaction()
+    assert await _read(bs, topic, 1, "read_committed") == []
+    assert await _read(bs, topic, 1, "read_uncommitted") == [b"expired"]
