@@ -21,9 +21,10 @@ The flow, as in Java's ``TransactionManager``:
 States: UNINITIALIZED → INITIALIZING → READY ⇄ IN_TRANSACTION → COMMITTING /
 ABORTING → READY; IN_TRANSACTION or COMMITTING → ABORTABLE_ERROR →
 (abort) → READY; anything → FATAL_ERROR. Errors are sorted by
-``_txn_errors``. After an abortable error the abort also bumps the epoch
-(InitProducerId with the current id and epoch, KIP-360), since a batch that
-failed may have left a gap in the partition's sequence numbers.
+``_txn_errors``; requests go out through ``_txn_client``. After an abortable
+error the abort also bumps the epoch (InitProducerId with the current id and
+epoch, KIP-360), since a batch that failed may have left a gap in the
+partition's sequence numbers.
 
 A call that runs out of ``max_block_ms`` raises ``KafkaTimeoutError`` and
 leaves the state as it was, so the same call may be made again (the
@@ -38,17 +39,15 @@ import copy
 import enum
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
-from tidal.log.client._coordinators import COORDINATOR_ERRORS, CoordinatorType
 from tidal.log.client._errors import KafkaTimeoutError
 from tidal.log.client._group_metadata import ConsumerGroupMetadata
 from tidal.log.client._kernel import Kernel
 from tidal.log.client._types import OffsetAndMetadata, TopicPartition
-from tidal.log.client.producer import _txn_requests as req
 from tidal.log.client.producer._accumulator import RecordAccumulator
 from tidal.log.client.producer._config import ProducerConfig
 from tidal.log.client.producer._idempotence import IdempotenceState
+from tidal.log.client.producer._txn_client import TransactionClient
 from tidal.log.client.producer._txn_errors import (
     RETRY_CODES,
     ErrorKind,
@@ -58,26 +57,15 @@ from tidal.log.client.producer._txn_errors import (
     classify,
     fenced,
 )
-from tidal.log.protocol import Request
 from tidal.log.protocol.errors import (
-    CoordinatorLoadInProgressError,
     InvalidTxnStateError,
     KafkaError,
     OperationNotAttemptedError,
     OutOfOrderSequenceNumberError,
     error_for_code,
 )
-from tidal.log.protocol.messages import (
-    AddOffsetsToTxnRequest,
-    AddPartitionsToTxnRequest,
-    EndTxnRequest,
-    InitProducerIdRequest,
-    TxnOffsetCommitRequest,
-)
 
 __all__ = ["TransactionManager", "TransactionState"]
-
-_COORDINATOR_CODES = COORDINATOR_ERRORS | {CoordinatorLoadInProgressError.code}
 
 
 class TransactionState(enum.Enum):
@@ -122,6 +110,7 @@ class TransactionManager:
         self._idem = idempotence
         self._wakeup = wakeup
         self._lock = asyncio.Lock()
+        self._client = TransactionClient(kernel, config, idempotence)
         self._added: set[TopicPartition] = set()
         self._pending: set[TopicPartition] = set()
         self._adding: set[TopicPartition] = set()
@@ -188,7 +177,7 @@ class TransactionManager:
             self.state = _S.INITIALIZING
             deadline = self._deadline()
             try:
-                pid, epoch = await self._init_producer_id(deadline, bump=False)
+                pid, epoch = await self._client.init_producer_id(deadline, bump=False)
             except KafkaTimeoutError:
                 raise
             except KafkaError as e:
@@ -236,25 +225,9 @@ class TransactionManager:
             if not chosen:
                 return
             deadline = self._deadline()
-            tid, idem = self.transactional_id, self._idem
             self._started = True
             try:
-                await self._call(
-                    tid,
-                    CoordinatorType.TRANSACTION,
-                    AddOffsetsToTxnRequest,
-                    lambda _v: req.add_offsets(tid, idem, group.group_id),
-                    lambda r: int(r.error_code),
-                    deadline,
-                )
-                await self._call(
-                    group.group_id,
-                    CoordinatorType.GROUP,
-                    TxnOffsetCommitRequest,
-                    lambda _v: req.txn_offset_commit(tid, idem, chosen, group),
-                    req.txn_offset_commit_code,
-                    deadline,
-                )
+                await self._client.send_offsets(chosen, group, deadline)
             except KafkaTimeoutError:
                 raise
             except KafkaError as e:
@@ -298,7 +271,7 @@ class TransactionManager:
                 await self._end(deadline, committed=False)
             if self._bump or self._idem.needs_reset:
                 try:
-                    pid, epoch = await self._init_producer_id(deadline, bump=True)
+                    pid, epoch = await self._client.init_producer_id(deadline, bump=True)
                 except KafkaTimeoutError:
                     raise
                 except KafkaError as e:
@@ -323,34 +296,11 @@ class TransactionManager:
     def _deadline(self) -> float:
         return time.monotonic() + self._config.max_block_ms / 1000
 
-    async def _init_producer_id(self, deadline: float, *, bump: bool) -> tuple[int, int]:
-        tid = self.transactional_id
-        build = req.init_producer_id(
-            tid, self._config.transaction_timeout_ms, self._idem, bump=bump
-        )
-        response = await self._call(
-            tid,
-            CoordinatorType.TRANSACTION,
-            InitProducerIdRequest,
-            build,
-            lambda r: int(r.error_code),
-            deadline,
-        )
-        return int(response.producer_id), int(response.producer_epoch)
-
     async def _end(self, deadline: float, *, committed: bool) -> None:
         """EndTxn; a fatal error sets FATAL_ERROR, an abortable one (commit
         only) ABORTABLE_ERROR, and is raised."""
-        tid, idem = self.transactional_id, self._idem
         try:
-            await self._call(
-                tid,
-                CoordinatorType.TRANSACTION,
-                EndTxnRequest,
-                lambda _v: req.end_txn(tid, idem, committed=committed),
-                lambda r: int(r.error_code),
-                deadline,
-            )
+            await self._client.end_txn(deadline, committed=committed)
         except KafkaTimeoutError:
             raise
         except InvalidTxnStateError:
@@ -393,7 +343,7 @@ class TransactionManager:
             while self._pending and self.state in _ACTIVE:
                 self._adding, self._pending = self._pending, set()
                 self._started = True
-                codes = await self._send_add(list(self._adding), deadline)
+                codes = await self._client.add_partitions(list(self._adding), deadline)
                 retry = False
                 for tp in self._adding:
                     code = codes.get(tp, _NO_ANSWER)
@@ -417,55 +367,6 @@ class TransactionManager:
             self._adding = set()
             self._add_task = None
             self._wakeup()
-
-    async def _send_add(
-        self, partitions: list[TopicPartition], deadline: float
-    ) -> dict[TopicPartition, int]:
-        tid, idem = self.transactional_id, self._idem
-        response = await self._call(
-            tid,
-            CoordinatorType.TRANSACTION,
-            AddPartitionsToTxnRequest,
-            lambda _v: req.add_partitions(tid, idem, partitions),
-            _add_partitions_code,
-            deadline,
-        )
-        return req.add_partitions_results(response)
-
-    async def _call(
-        self,
-        key: str,
-        key_type: CoordinatorType,
-        api: type[Request],
-        build: Callable[[int], Request],
-        code_of: Callable[[Any], int],
-        deadline: float,
-    ) -> Any:
-        """Send to the coordinator of ``key`` until the answer has no error,
-        retrying coordinator moves and CONCURRENT_TRANSACTIONS with backoff;
-        another error code is raised as its typed error."""
-        attempt = 0
-        while True:
-            remaining = int((deadline - time.monotonic()) * 1000)
-            if remaining <= 0:
-                raise KafkaTimeoutError(
-                    f"{api.__name__} for transactional id '{self.transactional_id}' did not "
-                    f"succeed within max_block_ms ({self._config.max_block_ms} ms)"
-                )
-            response = await self._kernel.send_to_coordinator(
-                key, api, build, key_type=key_type, error_code=code_of, timeout_ms=remaining
-            )
-            code = code_of(response)
-            if not code:
-                return response
-            error = error_for_code(code)(f"{api.__name__} for '{key}'")
-            if code not in RETRY_CODES:
-                raise error
-            wait = self._kernel.backoff_ms(attempt) / 1000
-            if time.monotonic() + wait > deadline:
-                raise KafkaTimeoutError(f"gave up on {api.__name__}: {error}") from error
-            attempt += 1
-            await asyncio.sleep(wait)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -523,13 +424,3 @@ class TransactionManager:
         if self.state is _S.ABORTABLE_ERROR:
             assert self.error is not None
             raise abortable(self.error)
-
-
-def _add_partitions_code(response: Any) -> int:
-    """The code that means "ask another coordinator" in an AddPartitionsToTxn
-    answer (partition codes are read by the caller)."""
-    for t in response.results_by_topic_v3_and_below:
-        for p in t.results_by_partition:
-            if p.partition_error_code in _COORDINATOR_CODES:
-                return int(p.partition_error_code)
-    return 0

@@ -23,7 +23,7 @@ from tidal.log.client.producer import (
     TransactionState,
     TransactionStateError,
 )
-from tidal.log.client.producer import _transactions as transactions_module
+from tidal.log.client.producer._txn_client import TransactionClient
 
 FAST = {"fetch_max_wait_ms": 50, "retry_backoff_ms": 20}
 
@@ -257,13 +257,13 @@ async def test_many_partitions_in_one_transaction(
     async with AdminClient(bootstrap_servers=bs) as admin:
         await admin.create_topics([NewTopic("wide", 24, 1)])
     requests: list[list[TopicPartition]] = []
-    send_add = transactions_module.TransactionManager._send_add
+    add_partitions = TransactionClient.add_partitions
 
     async def counting(self: Any, partitions: list[TopicPartition], deadline: float) -> Any:
         requests.append(partitions)
-        return await send_add(self, partitions, deadline)
+        return await add_partitions(self, partitions, deadline)
 
-    monkeypatch.setattr(transactions_module.TransactionManager, "_send_add", counting)
+    monkeypatch.setattr(TransactionClient, "add_partitions", counting)
     async with Producer(bootstrap_servers=bs, transactional_id="wide-tx") as p:
         await p.init_transactions()
         await p.partitions_for("wide")
