@@ -13,7 +13,7 @@ Parts: ``_config`` (settings), ``_partitioner`` (murmur2, sticky),
 ``_batch`` (batches, record futures), ``_accumulator`` (batching, memory),
 ``_sender`` (requests, retries, ordering), ``_idempotence`` (producer id and
 sequences), ``_transactions`` (the transactional producer, with
-``_txn_requests`` and ``_txn_errors``), ``_producer`` (the facade), ``_sync``
+``_txn_client``, ``_txn_requests`` and ``_txn_errors``), ``_producer`` (the facade), ``_sync``
 (blocking wrapper).
 """
 
