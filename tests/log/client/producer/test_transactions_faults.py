@@ -1,9 +1,12 @@
 """Transactions through lost Produce answers: the retried batches are
 written once (idempotence holds inside transactions), and read_committed
-readers see every committed record exactly once, in order."""
+readers see every committed record exactly once, in order; a broker restart
+in the middle of a transaction."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
 from typing import Any
 
 from tidal.log.broker import EmbeddedBroker
@@ -47,3 +50,41 @@ async def test_lost_produce_answers_inside_transactions(
     assert proxy.dropped == 8
     assert await read_all(bootstrap, "ordered", "read_committed", partitions=1) == expected
     assert await read_all(bootstrap, "ordered", "read_uncommitted", partitions=1) == everything
+
+
+async def test_a_broker_restart_in_the_middle_of_a_transaction(tmp_path: Path) -> None:
+    """The coordinator reloads the open transaction from __transaction_state;
+    the producer reconnects and commits it, and the next one goes on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = {"num.partitions": 2}
+    bootstrap = f"127.0.0.1:{port}"
+    broker = EmbeddedBroker(data_dir=tmp_path, config=config, port=port)
+    await broker.start()
+    try:
+        async with Producer(
+            bootstrap_servers=bootstrap,
+            transactional_id="survivor",
+            retry_backoff_ms=20,
+            reconnect_backoff_ms=20,
+        ) as p:
+            await p.init_transactions()
+            p.begin_transaction()
+            for i in range(10):
+                await p.send("t", f"first-{i}", partition=i % 2)
+            await p.flush()
+            await broker.stop()
+            broker = EmbeddedBroker(data_dir=tmp_path, config=config, port=port)
+            await broker.start()
+            await p.commit_transaction()
+            p.begin_transaction()
+            for i in range(10):
+                await p.send("t", f"second-{i}", partition=i % 2)
+            await p.commit_transaction()
+        got = await read_all(bootstrap, "t", "read_committed", partitions=2)
+        assert sorted(got) == sorted(
+            [f"first-{i}".encode() for i in range(10)] + [f"second-{i}".encode() for i in range(10)]
+        )
+    finally:
+        await broker.stop()
