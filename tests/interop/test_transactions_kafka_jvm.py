@@ -5,8 +5,8 @@ transactional producer (it stays on transaction protocol V1 because the
 broker advertises no finalized features), ``kafka-console-consumer
 --isolation-level read_committed`` the Java consumer, and
 ``kafka-transactions.sh`` lists and describes the transactional ids through
-the Java Admin client (ListTransactions, DescribeTransactions) and aborts a
-hanging transaction (WriteTxnMarkers). The tools
+the Java Admin client (ListTransactions, DescribeTransactions), finds a
+hanging transaction (DescribeProducers) and aborts it (WriteTxnMarkers). The tools
 come from the jars ``tests/peers/kafka-jvm/fetch.sh`` resolves from Maven
 Central; no Kafka broker runs.
 """
@@ -162,10 +162,21 @@ def test_kafka_transactions_abort_closes_a_hanging_transaction(
     assert log is not None
     assert broker.broker.last_stable_offset(topic, 0, log) == 0  # held back for good
 
+    time.sleep(0.01)  # older than the (zero) search window
+    found = java(
+        kafka_libs, "org.apache.kafka.tools.TransactionsCommand",
+        "--bootstrap-server", bootstrap, "find-hanging", "--topic", topic,
+        "--max-transaction-timeout", "0",
+    )  # fmt: skip
+    rows = [line.split() for line in found.splitlines()]
+    assert rows[0][:5] == ["Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch"]
+    # No marker was ever written for this producer: coordinator epoch -1.
+    assert rows[1][:5] == [topic, "0", str(pid), str(epoch), "-1"]
+
     java(
         kafka_libs, "org.apache.kafka.tools.TransactionsCommand",
         "--bootstrap-server", bootstrap, "abort", "--topic", topic, "--partition", "0",
-        "--producer-id", str(pid), "--producer-epoch", str(epoch), "--coordinator-epoch", "0",
+        "--start-offset", "0",
     )  # fmt: skip
     assert broker.broker.last_stable_offset(topic, 0, log) == log.high_watermark == 2
     assert [(e.producer_id, e.first_offset) for e in log.txn_index.entries()] == [(pid, 0)]

@@ -55,6 +55,10 @@ from tidal.log.protocol.messages.describe_groups import (
     DescribeGroupsRequest,
     DescribeGroupsResponse,
 )
+from tidal.log.protocol.messages.describe_producers import (
+    DescribeProducersRequest,
+    DescribeProducersResponse,
+)
 from tidal.log.protocol.messages.describe_transactions import (
     DescribeTransactionsRequest,
     DescribeTransactionsResponse,
@@ -134,6 +138,8 @@ __all__ = [
     "DescribeConfigsResponse",
     "DescribeGroupsRequest",
     "DescribeGroupsResponse",
+    "DescribeProducersRequest",
+    "DescribeProducersResponse",
     "DescribeTransactionsRequest",
     "DescribeTransactionsResponse",
     "EndTxnRequest",
@@ -262,6 +268,7 @@ API_SPECS: dict[int, ApiSpec] = {
         ApiSpec(IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse, 0, 1),
         ApiSpec(OffsetDeleteRequest, OffsetDeleteResponse, 0, 0),
         ApiSpec(DescribeClusterRequest, DescribeClusterResponse, 0, 1),
+        ApiSpec(DescribeProducersRequest, DescribeProducersResponse, 0, 0),
         ApiSpec(DescribeTransactionsRequest, DescribeTransactionsResponse, 0, 0),
         ApiSpec(ListTransactionsRequest, ListTransactionsResponse, 0, 1),
     )

@@ -64,7 +64,7 @@ async def test_api_versions_lists_the_handled_apis(connect: Connect, version: in
     response = await client.call(request, version)
     assert response.error_code == 0
     keys = {k.api_key: (k.min_version, k.max_version) for k in response.api_keys}
-    for key in (0, 1, 2, 3, 10, 18, 22, 23, 24, 25, 26, 27, 28, 65, 66):
+    for key in (0, 1, 2, 3, 10, 18, 22, 23, 24, 25, 26, 27, 28, 61, 65, 66):
         assert keys[key] == (API_SPECS[key].min_version, API_SPECS[key].max_version)
     assert keys[24][1] == 3  # AddPartitionsToTxn v4+ is broker-to-broker only
     assert keys[27] == (1, 1)  # WriteTxnMarkers, for Admin.abortTransaction

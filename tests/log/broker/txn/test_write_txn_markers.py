@@ -1,9 +1,11 @@
-"""WriteTxnMarkers: closing a hanging transaction the coordinator does not know."""
+"""WriteTxnMarkers and DescribeProducers: finding and closing a hanging
+transaction the coordinator does not know."""
 
 from __future__ import annotations
 
 from tidal.log.broker._broker import Broker
-from tidal.log.protocol.messages import WriteTxnMarkersRequest
+from tidal.log.protocol.messages import DescribeProducersRequest, WriteTxnMarkersRequest
+from tidal.log.protocol.messages.describe_producers import DescribeProducersTopicRequest
 from tidal.log.protocol.messages.write_txn_markers import WritableTxnMarker, WritableTxnMarkerTopic
 
 from .conftest import TxnProducer, call_handler, fetch
@@ -58,3 +60,24 @@ async def test_stale_markers_are_refused(broker: Broker) -> None:
     assert await _codes(broker, _abort(pid, epoch, 5, 1)) == [NONE]
     assert await _codes(broker, _abort(pid, epoch, 4, 1)) == [TRANSACTION_COORDINATOR_FENCED]
     assert await _codes(broker, _abort(pid, epoch - 1, 5, 1)) == [INVALID_PRODUCER_EPOCH]
+
+
+async def test_describe_producers_shows_open_transactions(broker: Broker) -> None:
+    producer = TxnProducer(broker, "described")
+    await producer.init()
+    await producer.add("data", 0)
+    await producer.produce("data", 0, 2)
+    await producer.produce("data", 0, 3)
+    request = DescribeProducersRequest(
+        topics=[DescribeProducersTopicRequest(name="data", partition_indexes=[0, 9])]
+    )
+    response = await call_handler(broker, request, 0)
+    found, missing = response.topics[0].partitions
+    assert missing.error_code == UNKNOWN_TOPIC_OR_PARTITION
+    (state,) = found.active_producers
+    assert (state.producer_id, state.producer_epoch) == (producer.producer_id, 0)
+    assert (state.last_sequence, state.current_txn_start_offset) == (4, 0)
+    assert state.coordinator_epoch == -1
+    assert await producer.end(commit=True) == NONE
+    after = (await call_handler(broker, request, 0)).topics[0].partitions[0].active_producers
+    assert (after[0].current_txn_start_offset, after[0].coordinator_epoch) == (-1, 0)
