@@ -3,14 +3,18 @@
 For ``kafka-transactions.sh find-hanging`` and ``abort --start-offset``
 (KIP-664): per partition, every producer in its idempotent/transactional
 state with its epoch, last sequence and timestamp, the coordinator epoch of
-its last marker and the first offset of its open transaction (-1 when none).
+its last marker and the first offset of its open transaction (-1 when
+none). Internal topics are replayed for each answer (their writers keep no
+producer state).
 """
 
 from __future__ import annotations
 
 from tidal.log.broker._context import RequestContext
 from tidal.log.broker._failures import error_response_for
+from tidal.log.broker._topics import INTERNAL_TOPICS
 from tidal.log.broker.handlers import handles
+from tidal.log.broker.producer import ProducerStateManager
 from tidal.log.protocol.messages import DescribeProducersRequest, DescribeProducersResponse
 from tidal.log.protocol.messages.describe_producers import (
     DescribeProducersPartitionResponse,
@@ -25,13 +29,21 @@ UNKNOWN_TOPIC_OR_PARTITION = 3
 
 def _partition(ctx: RequestContext, topic: str, index: int) -> DescribeProducersPartitionResponse:
     broker = ctx.broker
-    if broker.partition_log(topic, index) is None:
+    log = broker.partition_log(topic, index)
+    if log is None:
         return DescribeProducersPartitionResponse(
             partition_index=index,
             error_code=UNKNOWN_TOPIC_OR_PARTITION,
             error_message=f"{topic}-{index} does not exist",
         )
-    state = broker.producer_state(topic, index)
+    if topic in INTERNAL_TOPICS:
+        # The coordinators append to internal topics directly, so no cached
+        # producer state follows them: replay the partition for this answer.
+        state = ProducerStateManager.load(
+            log, producer_id_expiration_ms=broker.config.get("producer.id.expiration.ms")
+        )
+    else:
+        state = broker.producer_state(topic, index)
     return DescribeProducersPartitionResponse(
         partition_index=index,
         active_producers=[

@@ -4,8 +4,17 @@ transaction the coordinator does not know."""
 from __future__ import annotations
 
 from tidal.log.broker._broker import Broker
-from tidal.log.protocol.messages import DescribeProducersRequest, WriteTxnMarkersRequest
+from tidal.log.protocol.messages import (
+    AddOffsetsToTxnRequest,
+    DescribeProducersRequest,
+    TxnOffsetCommitRequest,
+    WriteTxnMarkersRequest,
+)
 from tidal.log.protocol.messages.describe_producers import DescribeProducersTopicRequest
+from tidal.log.protocol.messages.txn_offset_commit import (
+    TxnOffsetCommitRequestPartition,
+    TxnOffsetCommitRequestTopic,
+)
 from tidal.log.protocol.messages.write_txn_markers import WritableTxnMarker, WritableTxnMarkerTopic
 
 from .conftest import TxnProducer, call_handler, fetch
@@ -81,3 +90,41 @@ async def test_describe_producers_shows_open_transactions(broker: Broker) -> Non
     assert await producer.end(commit=True) == NONE
     after = (await call_handler(broker, request, 0)).topics[0].partitions[0].active_producers
     assert (after[0].current_txn_start_offset, after[0].coordinator_epoch) == (-1, 0)
+
+
+async def test_describe_producers_of_the_offsets_topic_is_current(broker: Broker) -> None:
+    producer = TxnProducer(broker, "offsets-producer")
+    await producer.init()
+    add = AddOffsetsToTxnRequest(
+        transactional_id="offsets-producer",
+        producer_id=producer.producer_id,
+        producer_epoch=producer.producer_epoch,
+        group_id="g",
+    )
+    assert (await call_handler(broker, add, 3)).error_code == NONE
+    commit = TxnOffsetCommitRequest(
+        transactional_id="offsets-producer",
+        group_id="g",
+        producer_id=producer.producer_id,
+        producer_epoch=producer.producer_epoch,
+        topics=[
+            TxnOffsetCommitRequestTopic(
+                name="data",
+                partitions=[TxnOffsetCommitRequestPartition(partition_index=0, committed_offset=1)],
+            )
+        ],
+    )
+    await call_handler(broker, commit, 3)
+    partition = broker.groups.partition_for("g")
+    request = DescribeProducersRequest(
+        topics=[
+            DescribeProducersTopicRequest(name="__consumer_offsets", partition_indexes=[partition])
+        ]
+    )
+    (open_state,) = (
+        (await call_handler(broker, request, 0)).topics[0].partitions[0].active_producers
+    )
+    assert open_state.current_txn_start_offset >= 0
+    assert await producer.end(commit=True) == NONE
+    (done,) = (await call_handler(broker, request, 0)).topics[0].partitions[0].active_producers
+    assert done.current_txn_start_offset == -1
