@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -238,8 +239,11 @@ class GroupCoordinator:
                 continue
             self._wake.clear()
             now = time.monotonic()
+            # Without auto commit there is no commit deadline: a stale
+            # next_commit would make every wait zero and spin the loop.
+            commit_due = next_commit if self._config.enable_auto_commit else math.inf
             if self._subs.is_group_managed and not self.poll_expired:
-                wait = min(next_heartbeat, next_commit) - now
+                wait = min(next_heartbeat, commit_due) - now
                 if self.stable.is_set():
                     wait = min(wait, self._poll_deadline() - now)
             elif self._config.enable_auto_commit:
@@ -403,14 +407,14 @@ class GroupCoordinator:
         return assignment
 
     async def _apply(self, assignment: Assignment, owned: set[TopicPartition]) -> None:
-        new = set(assignment.partitions)
-        self._subs.assign_from_subscribed(
-            [tp for tp in assignment.partitions if tp.topic in self._subs.topics]
-        )
-        new = self._subs.assigned_partitions()
-        revoked = owned - new
+        kept = [tp for tp in assignment.partitions if tp.topic in self._subs.topics]
+        revoked = owned - set(kept)
         if revoked:
+            # Before the subscription drops them, as Kafka's consumer does:
+            # the listener may still read positions and commit for them.
             await self._call("on_partitions_revoked", revoked)
+        self._subs.assign_from_subscribed(kept)
+        new = self._subs.assigned_partitions()
         self._changed()
         await self._call("on_partitions_assigned", new - owned)
         if revoked:
