@@ -326,7 +326,7 @@ class PartitionLog(LogReads, LogMaintenance):
             except FileNotFoundError:  # deleted meanwhile by retention
                 continue
         if todo:
-            self.txn_index.flush()
+            self.txn_index.flush(todo[0].base_offset)
         with self._lock:
             self._recovery_point = max(self._recovery_point, min(target, self.log_end_offset))
 

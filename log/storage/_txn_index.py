@@ -186,9 +186,11 @@ class TransactionIndex:
                 del self._files[base]
             self._recompute_last()
 
-    def flush(self) -> None:
-        """fsync every file."""
-        for base in self._files:
+    def flush(self, from_base: int = 0) -> None:
+        """fsync the files of segments from ``from_base`` on."""
+        with self._lock:
+            bases = [b for b in self._files if b >= from_base]
+        for base in bases:
             path = txn_index_path(self.directory, base)
             try:
                 fd = os.open(path, os.O_RDONLY)
