@@ -19,6 +19,12 @@ and confluent-kafka, on one broker and one workload, in one run::
 (``TIDAL_NO_SPEEDUPS=1``, in the client's process only): the cost of encoding
 and decoding records in Python. It has no ratios of its own.
 
+Each measurement also records how many cores other processes kept busy
+meanwhile (the machine's busy CPU from /proc/stat, less the broker's and the
+worker's own): the machine is shared, and a round taken while a test run or
+a build took the CPUs is slower for reasons of its own. The per-round lines
+print it, and the JSON keeps it next to each throughput (``others_cores``).
+
 ``--profile`` adds cProfile runs of Tidal's producer on the first workload
 (compiled and pure-Python record code, each in a worker), the top functions by
 self time, and ``encode_batch`` timed alone on the same records, unprofiled.
@@ -33,6 +39,7 @@ import cProfile
 import json
 import os
 import pstats
+import resource
 import shutil
 import signal
 import socket
@@ -46,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import git_state, machine_facts, now_iso, write_json
+from peers import cpu_seconds, machine_cpu_seconds
 from rich.console import Console
 from rich.table import Table
 
@@ -263,9 +271,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+#: The benchmark's own broker process, when it started one (its CPU is not "others'").
+BROKER_PID: int | None = None
+
+
 @contextlib.contextmanager
 def broker(data_dir: Path, console: Console) -> Iterator[str]:
     """``tidal broker start`` as a subprocess; yields its bootstrap address."""
+    global BROKER_PID  # noqa: PLW0603 - one broker per run
     port = _free_port()
     command = [sys.executable, "-m", "tidal", "broker", "start",
                "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}",
@@ -275,6 +288,7 @@ def broker(data_dir: Path, console: Console) -> Iterator[str]:
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir.parent / "broker.log").open("wb")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    BROKER_PID = proc.pid
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -319,6 +333,25 @@ async def _create_topics(bootstrap: str, names: Sequence[str]) -> None:
 def run_worker(client: str, job: str, bootstrap: str, topic: str, workload: Workload) -> float:
     """One job of one client in a fresh subprocess; the seconds it took."""
     return float(run_worker_json(client, job, bootstrap, topic, workload)["seconds"])
+
+
+def run_measured(
+    client: str, job: str, bootstrap: str, topic: str, workload: Workload
+) -> tuple[float, float]:
+    """:func:`run_worker`, and the cores other processes kept busy meanwhile
+    (neither the worker nor the benchmark's broker)."""
+    busy0, total0 = machine_cpu_seconds()
+    broker0 = cpu_seconds(BROKER_PID) if BROKER_PID else None
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds = run_worker(client, job, bootstrap, topic, workload)
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    broker1 = cpu_seconds(BROKER_PID) if BROKER_PID else None
+    busy1, total1 = machine_cpu_seconds()
+    worker = (child1.ru_utime + child1.ru_stime) - (child0.ru_utime + child0.ru_stime)
+    broker_cpu = broker1 - broker0 if broker0 is not None and broker1 is not None else 0.0
+    wall = (total1 - total0) / (os.cpu_count() or 1)
+    others = ((busy1 - busy0) - worker - broker_cpu) / wall if wall > 0 else 0.0
+    return seconds, max(others, 0.0)
 
 
 def run_worker_json(
@@ -543,6 +576,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="client-", dir=args.dir))
     results: dict[str, dict[str, list[float]]] = {}
+    others: dict[str, dict[str, list[float]]] = {}
     profile = None
     shapes = ", ".join(f"{w.name} {w.count:,} x {w.size} B" for w in args.workload)
     console.print(f"clients: {', '.join(clients)}; {args.rounds} rounds; workloads: {shapes}")
@@ -556,6 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for w in args.workload:
                 for job in ("produce", "consume"):
                     results[f"{w.name}/{job}"] = {c: [] for c in clients}
+                    others[f"{w.name}/{job}"] = {c: [] for c in clients}
             for rnd in range(args.rounds):
                 order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
                 for w in args.workload:
@@ -566,13 +601,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 topic = f"p-{w.name}-{client}-{rnd}-{run_id}"
                                 asyncio.run(_create_topics(bootstrap, [topic]))
                             # the consume topic holds count + 1 (the warm-up record)
-                            seconds = run_worker(client, job, bootstrap, topic, w)
+                            seconds, busy = run_measured(client, job, bootstrap, topic, w)
                             rate = w.count / seconds
                             results[f"{w.name}/{job}"][client].append(rate)
+                            others[f"{w.name}/{job}"][client].append(busy)
                             console.print(
                                 f"[bold]\\[round {rnd + 1}/{args.rounds}][/] {w.name:<6} {job:<8}"
                                 f" {client:<16} {rate:>12,.0f} msgs/s"
-                                f" {rate * w.size / 1e6:>8,.1f} MB/s ({seconds:.2f} s)"
+                                f" {rate * w.size / 1e6:>8,.1f} MB/s ({seconds:.2f} s;"
+                                f" others kept {busy:.2f} cores busy)"
                             )
             if args.profile:
                 profile = run_profiles(console, bootstrap, args.workload[0], run_id, args)
@@ -602,6 +639,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "results": {k: {c: [round(r) for r in v] for c, v in runs.items()}
                     for k, runs in results.items()},
+        "others_cores": {k: {c: [round(x, 2) for x in v] for c, v in runs.items()}
+                         for k, runs in others.items()},
         "ratios": rows,
         "producer_profile": profile,
     })  # fmt: skip
