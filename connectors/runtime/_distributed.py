@@ -48,6 +48,7 @@ class DistributedHerder(ClusterRequests):
     """A herder whose connectors are shared with the other workers of ``group.id``."""
 
     offsets: TopicOffsetStore
+    exactly_once_capable = True
 
     def __init__(
         self,

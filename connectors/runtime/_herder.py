@@ -49,6 +49,9 @@ _INITIAL_STATES = {
 class Herder:
     """Runs connectors on this worker and answers for them."""
 
+    #: Whether source offsets live where a transaction can write them (distributed mode).
+    exactly_once_capable = False
+
     def __init__(
         self,
         worker: WorkerConfig,
@@ -77,6 +80,11 @@ class Herder:
     async def start(self, timeout_s: float = 30.0) -> None:
         """Load stored offsets and learn the Kafka cluster id (ConnectError when the
         cluster cannot be reached within ``timeout_s``)."""
+        if self.worker.exactly_once_source and not self.exactly_once_capable:
+            raise ConnectError(
+                "exactly.once.source.support=enabled needs distributed mode "
+                "(tidal connect distributed), where source offsets live in a topic"
+            )
         await self.offsets.start()
         admin = AdminClient(self.worker.client_settings("admin"))
         try:

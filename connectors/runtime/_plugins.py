@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tidal.connectors.api import Connector, SinkConnector, SourceConnector
+from tidal.connectors.api import Connector, ExactlyOnceSupport, SinkConnector, SourceConnector
 from tidal.connectors.builtin import FileStreamSinkConnector, FileStreamSourceConnector
 from tidal.connectors.config import ConfigError, ConfigInfos
 from tidal.connectors.converters import Converter, HeaderConverter
@@ -154,12 +154,50 @@ def validate_connector_config(
     except (ConfigError, LookupError) as exc:
         raise BadRequestError(str(exc)) from None
     infos["name"] = listed
+    connector = plugins.new_connector(props["connector.class"])
+    if isinstance(connector, SourceConnector):
+        for name, message in _exactly_once_errors(connector, worker, props):
+            _add_error(infos, name, message)
     try:
         plugins.converters(worker, props).close()
     except ConfigError as exc:
         name = (exc.config_name or "value.converter").split(".converter")[0] + ".converter"
         _add_error(infos, name, str(exc))
     return infos
+
+
+def _exactly_once_errors(
+    connector: SourceConnector, worker: WorkerConfig, props: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Kafka's preflight checks of ``exactly.once.support`` and ``transaction.boundary``."""
+    support = props.get("exactly.once.support", "requested").strip().lower()
+    boundary = props.get("transaction.boundary", "poll").strip().lower()
+    errors: list[tuple[str, str]] = []
+    if not worker.exactly_once_source:
+        if support == "required":
+            message = "This worker does not have exactly-once source support enabled."
+            errors.append(("exactly.once.support", message))
+        return errors
+    if support == "required":
+        answer = connector.exactly_once_support(props)
+        if answer is None:
+            errors.append(("exactly.once.support", (
+                "The connector does not implement the API required for preflight validation of "
+                "exactly-once source support. Please consult the documentation for the "
+                "connector to determine whether it supports exactly-once semantics, and then "
+                'consider reconfiguring the connector to use the value "requested" for this '
+                "property (which will disable this preflight check and allow the connector to "
+                "be created)."
+            )))  # fmt: skip
+        elif answer is not ExactlyOnceSupport.SUPPORTED:
+            errors.append(("exactly.once.support", "The connector does not support exactly-once "
+                           "semantics with the provided configuration."))  # fmt: skip
+    if boundary == "connector":
+        errors.append(("transaction.boundary", (
+            "Connector-defined transaction boundaries are not supported by this worker yet. "
+            "Please reconfigure it to use a different transaction boundary definition."
+        )))  # fmt: skip
+    return errors
 
 
 def _add_error(infos: ConfigInfos, name: str, message: str) -> None:

@@ -35,6 +35,8 @@ from tidal.log.protocol.errors import KafkaError
 from ._errors import ErrorHandler, ErrorSettings, Skip, Stage, class_name
 from ._offsets import Offset, Partition, TaskOffsetReader, partition_id
 from ._task import WorkerTask
+from ._topic_log import TopicOffsetStore
+from ._transactions import SourceTransactions
 
 __all__ = ["WorkerSourceTask"]
 
@@ -72,6 +74,8 @@ class WorkerSourceTask(WorkerTask):
     producer: Producer
     chain: TransformationChain[Any]
     errors: ErrorHandler
+    _eos = False
+    _txn: SourceTransactions | None = None
 
     async def initialize(self) -> None:
         """Converters, transforms, producer; then the task's ``initialize`` and ``start``."""
@@ -83,8 +87,13 @@ class WorkerSourceTask(WorkerTask):
         )
         self._pending: collections.deque[_Submitted] = collections.deque()
         self._committable: dict[str, tuple[Partition, Offset | None]] = {}
+        store = env.offsets
+        self._eos = env.worker.exactly_once_source and isinstance(store, TopicOffsetStore)
+        self._txn = SourceTransactions(self, store) if isinstance(store, TopicOffsetStore) else None
         self.producer = Producer(self._producer_settings())
         await self.producer.start()
+        if self._eos:
+            await self.producer.init_transactions()  # fences an older instance of this task
         connector_cls = env.plugins.connector_class(self.connector_config["connector.class"])
         task_cls = connector_cls().task_class()
         self.task = task_cls()  # type: ignore[assignment]
@@ -99,6 +108,10 @@ class WorkerSourceTask(WorkerTask):
     def _producer_settings(self) -> dict[str, Any]:
         prefix = "producer.override."
         overrides = {"client.id": f"connector-producer-{self.id}"}
+        if self.env.worker.exactly_once_source:
+            # Kafka's ${groupId}-${connector}-${taskId}: a restarted task fences its zombie.
+            group = self.env.worker.group_id
+            overrides["transactional.id"] = f"{group}-{self.id.connector}-{self.id.task}"
         if "producer.client.id" in self.env.worker.props:
             overrides["client.id"] = self.env.worker.props["producer.client.id"]
         for key, value in self.connector_config.items():
@@ -107,7 +120,12 @@ class WorkerSourceTask(WorkerTask):
         return self.env.worker.client_settings("producer", overrides)
 
     async def execute(self) -> None:
-        """Poll and send until stopped; commit offsets every ``offset.flush.interval.ms``."""
+        """Poll and send until stopped; commit offsets every ``offset.flush.interval.ms``
+        (or, exactly once, with each transaction)."""
+        if self._eos:
+            assert self._txn is not None
+            await self._txn.execute()
+            return
         interval = self.env.worker.offset_flush_interval_ms / 1000
         next_commit = time.monotonic() + interval
         while not self.stopping:
@@ -115,17 +133,24 @@ class WorkerSourceTask(WorkerTask):
                 await self.commit_offsets()
                 await self.wait_while_paused()
                 continue
-            records = await invoke(self.task.poll)
-            if records:
-                self.metrics.polled(len(records))
-                for record in records:
-                    await self._submit(record)
+            await self.poll_and_submit()
             await self._drain_acks()
             if time.monotonic() >= next_commit:
                 await self.commit_offsets()
                 next_commit = time.monotonic() + interval
-            if not records:
-                await asyncio.sleep(0)  # a task that returns at once must not hog the loop
+
+    async def poll_and_submit(self) -> int:
+        """One ``poll()``, each record sent; how many records it returned."""
+        records = await invoke(self.task.poll)
+        if not records:
+            await asyncio.sleep(0)  # a task that returns at once must not hog the loop
+            return 0
+        self.metrics.polled(len(records))
+        if self._txn is not None and self._eos:
+            self._txn.begin()
+        for record in records:
+            await self._submit(record)
+        return len(records)
 
     async def _submit(self, record: SourceRecord) -> None:
         converters = self.converters
@@ -177,6 +202,15 @@ class WorkerSourceTask(WorkerTask):
             return
         self._pending.append(_Submitted(record, future))
 
+    @property
+    def pending(self) -> collections.deque[_Submitted]:
+        """Records sent and not yet handed back to the task, in poll order."""
+        return self._pending
+
+    async def drain_acks(self) -> None:
+        """Hand acknowledged records back to the task, in poll order."""
+        await self._drain_acks()
+
     async def _drain_acks(self) -> None:
         """Hand acknowledged records back to the task, in poll order."""
         pending = self._pending
@@ -227,7 +261,9 @@ class WorkerSourceTask(WorkerTask):
         """Flush what was sent, commit its offsets, stop the task, close the producer."""
         producer = getattr(self, "producer", None)
         try:
-            if producer is not None and hasattr(self, "_pending"):
+            if self._eos and self._txn is not None:
+                await self._txn.close()
+            elif producer is not None and hasattr(self, "_pending"):
                 if not self.failed:
                     timeout = self.env.worker.offset_flush_timeout_ms / 1000
                     try:

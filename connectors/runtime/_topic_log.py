@@ -50,12 +50,14 @@ class TopicLog:
         *,
         partitions: int,
         replication: int = 3,
+        read_committed: bool = False,
     ) -> None:
         self.worker = worker
         self.topic = topic
         self.on_record = on_record
         self.partitions = partitions
         self.replication = replication
+        self.read_committed = read_committed
         self._producer: Producer | None = None
         self._consumer: Consumer | None = None
         self._tail: asyncio.Task[None] | None = None
@@ -74,7 +76,10 @@ class TopicLog:
         count = self.partition_count = len(described[self.topic].partitions)
         self._producer = Producer(self.worker.client_settings("producer", {"acks": "all"}))
         await self._producer.start()
-        settings = self.worker.client_settings("consumer", {"enable.auto.commit": "false"})
+        isolation = "read_committed" if self.read_committed else "read_uncommitted"
+        settings = self.worker.client_settings(
+            "consumer", {"enable.auto.commit": "false", "isolation.level": isolation}
+        )
         settings.pop("group_id", None)
         self._consumer = Consumer(settings)
         self._consumer.assign([TopicPartition(self.topic, p) for p in range(count)])
@@ -161,6 +166,7 @@ class TopicOffsetStore(OffsetStore):
             worker, str(worker.get("offset.storage.topic")), self._apply,
             partitions=int(worker.get("offset.storage.partitions")),
             replication=worker.replication_factor("offset"),
+            read_committed=True,  # offsets of aborted exactly-once transactions never count
         )  # fmt: skip
 
     def _apply(self, record: ConsumerRecord) -> None:
@@ -186,6 +192,17 @@ class TopicOffsetStore(OffsetStore):
     async def stop(self) -> None:
         """Stop following the topic."""
         await self.log.stop()
+
+    def remember(
+        self, connector: str, offsets: Mapping[str, tuple[Partition, Offset | None]]
+    ) -> None:
+        """Take offsets a transaction just committed to the topic (no write)."""
+        entries = self._data.setdefault(connector, {})
+        for pid, (partition, offset) in offsets.items():
+            if offset is None:
+                entries.pop(pid, None)
+            else:
+                entries[pid] = (dict(partition), dict(offset))
 
     async def _persist(
         self, connector: str, changed: Mapping[str, tuple[Partition, Offset | None]]

@@ -131,12 +131,6 @@ class WorkerConfig:
     def __init__(self, props: Mapping[str, str]) -> None:
         self.props: dict[str, str] = {str(k): str(v) for k, v in props.items()}
         self.values: dict[str, Any] = _DEF.parse(self.props)
-        if self.exactly_once_source_support == "enabled":
-            raise ConfigError(
-                "exactly.once.source.support",
-                "enabled",
-                "exactly-once source delivery is not supported yet by this worker",
-            )
         for listener in self.listeners:
             if not listener.startswith("http://"):
                 raise ConfigError("listeners", listener, "only http:// listeners are supported")
@@ -184,6 +178,11 @@ class WorkerConfig:
     def exactly_once_source_support(self) -> str:
         """``disabled``, ``preparing`` or ``enabled``."""
         return str(self.values["exactly.once.source.support"])
+
+    @property
+    def exactly_once_source(self) -> bool:
+        """Source tasks write records and offsets in transactions (distributed mode)."""
+        return self.exactly_once_source_support == "enabled"
 
     def converter_settings(self, role: str) -> tuple[str, dict[str, str]]:
         """The worker's default converter for ``role`` (``key``, ``value``, ``header``)

@@ -26,6 +26,7 @@ from tests.connectors.runtime._helpers import (
     wait_for,
 )
 from tidal.log.broker import EmbeddedBroker
+from tidal.log.client.consumer import Consumer, TopicPartition
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,6 +144,8 @@ async def test_sigterm_commits_and_a_restart_resumes_without_duplicates(tmp_path
          "error(s):; Invalid value  for configuration topics: Must configure one of topics"),
         ("", "name=x\nconnector.class=NoSuchThing\n", "connector.properties: Failed to find"),
         ("", "{not json", "connector.properties: not valid JSON"),
+        ("exactly.once.source.support=enabled\n", None,
+         "worker.properties: key 'exactly.once.source.support': enabled needs distributed mode"),
     ],
 )  # fmt: skip
 async def test_bad_files_are_one_line_and_exit_2(
@@ -261,3 +264,90 @@ async def test_distributed_worker_killed_hands_its_connectors_over(tmp_path: Pat
                 procs[1].kill()
                 procs[1].communicate()
         assert procs[0].returncode == 0, stderr
+
+
+async def _committed_values(bootstrap: str, topic: str) -> list[bytes]:
+    """What a read_committed consumer sees in partition 0 of ``topic``."""
+    async with Consumer(bootstrap_servers=bootstrap, isolation_level="read_committed") as consumer:
+        tp = TopicPartition(topic, 0)
+        consumer.assign([tp])
+        consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        values: list[bytes] = []
+        while await consumer.position(tp) < end:
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                values.extend(r.value for r in records if r.value is not None)
+        return values
+
+
+async def test_exactly_once_source_survives_a_killed_worker(tmp_path: Path) -> None:
+    """SIGKILL mid-stream: the open transaction is aborted when the task starts elsewhere,
+    and read_committed consumers see every line exactly once."""
+    source = tmp_path / "in.txt"
+    lines_in = [f"line {k}" for k in range(5000)]
+    source.write_text("".join(f"{x}\n" for x in lines_in))
+    ports = [_free_port(), _free_port()]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    async with EmbeddedBroker(data_dir=tmp_path / "broker", config=BROKER_CONFIG) as broker:
+        bootstrap = broker.bootstrap_servers
+        for n, port in enumerate(ports):
+            (tmp_path / f"worker{n}.properties").write_text(
+                f"bootstrap.servers={bootstrap}\ngroup.id=eos\nexactly.once.source.support=enabled\n"
+                f"listeners=http://127.0.0.1:{port}\nkey.converter={STRING}\n"
+                f"value.converter={STRING}\nsession.timeout.ms=3000\nheartbeat.interval.ms=300\n"
+                "offset.storage.partitions=2\n"
+            )
+        procs = [_distributed(tmp_path, f"worker{n}.properties") for n in range(2)]
+        try:
+            for url in urls:
+                await wait_for(lambda url=url: _up(url), 30, f"{url} to serve")
+            config = {"connector.class": "FileStreamSource", "file": str(source), "topic": "eos",
+                      "batch.size": "50", "exactly.once.support": "required"}  # fmt: skip
+            status, body = await asyncio.to_thread(
+                http, "POST", urls[0] + "/connectors", {"name": "eos-source", "config": config}
+            )
+            assert status == 201, body
+            owner: list[str] = []
+
+            async def running() -> bool:
+                _, body = await asyncio.to_thread(
+                    http, "GET", urls[0] + "/connectors/eos-source/status"
+                )
+                tasks = body["tasks"]
+                if [t["state"] for t in tasks] == ["RUNNING"]:
+                    owner[:] = [tasks[0]["worker_id"]]
+                    return True
+                return False
+
+            await wait_for(running, 30, "the source to run")
+            victim = ports.index(int(owner[0].rsplit(":", 1)[1]))
+            survivor = 1 - victim
+            await wait_for(lambda: _some_committed(bootstrap), 30, "the first transactions")
+            procs[victim].kill()  # mid-stream, no final commit, a transaction likely open
+            procs[victim].communicate(timeout=30)
+            assert len(await _committed_values(bootstrap, "eos")) < len(lines_in)
+            with source.open("a") as f:
+                f.write("after the kill\n")
+            expected = [x.encode() for x in [*lines_in, "after the kill"]]
+
+            async def complete() -> bool:
+                return len(await _committed_values(bootstrap, "eos")) >= len(expected)
+
+            await wait_for(complete, 90, "every line committed")
+            await asyncio.sleep(1)  # anything extra would show up now
+            assert await _committed_values(bootstrap, "eos") == expected
+            _, body = await asyncio.to_thread(
+                http, "GET", urls[survivor] + "/connectors/eos-source/status"
+            )
+            assert body["tasks"][0]["worker_id"] == f"127.0.0.1:{ports[survivor]}"
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    await _stop(proc)
+
+
+async def _some_committed(bootstrap: str) -> bool:
+    try:
+        return len(await _committed_values(bootstrap, "eos")) > 0
+    except Exception:  # noqa: BLE001 (the topic may not exist yet)
+        return False

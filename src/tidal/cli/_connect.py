@@ -143,6 +143,12 @@ def standalone(worker_file: Path, connector_files: tuple[Path, ...]) -> None:
     )
     try:
         worker = _load_worker(worker_file)
+        if worker.exactly_once_source:
+            raise _ExitError(
+                _USAGE,
+                f"{worker_file}: key 'exactly.once.source.support': enabled needs distributed "
+                "mode (tidal connect distributed), where source offsets live in a topic",
+            )
         connectors = [(path, _load_connector(path)) for path in connector_files]
         for path, props in connectors:
             _validate(worker, path, props)

@@ -49,6 +49,11 @@ def test_json_connector_files(tmp_path: Path) -> None:
         load_config_file(nested)
 
 
+def test_exactly_once_sources_are_a_distributed_setting() -> None:
+    assert WorkerConfig({"exactly.once.source.support": "enabled"}).exactly_once_source
+    assert not WorkerConfig({"exactly.once.source.support": "preparing"}).exactly_once_source
+
+
 def test_worker_defaults_are_kafka_connects() -> None:
     config = WorkerConfig({})
     assert config.bootstrap_servers == "localhost:9092"
@@ -87,7 +92,6 @@ def test_client_settings_are_typed_and_unknown_ones_dropped(
     ("props", "message"),
     [
         ({"offset.flush.interval.ms": "x"}, "offset.flush.interval.ms"),
-        ({"exactly.once.source.support": "enabled"}, "not supported yet"),
         ({"exactly.once.source.support": "sometimes"}, "exactly.once.source.support"),
         ({"listeners": "https://h:1"}, "only http:// listeners"),
     ],
