@@ -79,7 +79,10 @@ async def main(workdir: Path) -> None:
         "key.converter": STRING,
         "value.converter": STRING,
     }
-    async with EmbeddedBroker(data_dir=workdir / "broker") as broker:
+    # No initial rebalance delay: the sink's consumer group forms at once (a broker's
+    # default waits 3 s for more members to join).
+    broker_config = {"group.initial.rebalance.delay.ms": "0"}
+    async with EmbeddedBroker(data_dir=workdir / "broker", config=broker_config) as broker:
         worker_config["bootstrap.servers"] = broker.bootstrap_servers
         async with ConnectWorker(worker_config) as worker:
             base = worker.url
