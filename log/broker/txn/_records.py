@@ -20,6 +20,7 @@ transaction protocol V2, and reads both.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -84,6 +85,9 @@ class TxnLogValue:
     start_timestamp_ms: int = -1
 
 
+# Every transition of a transaction (three a commit) writes to this partition, and the
+# Java string hash behind it is a Python loop over the id: remember the answer.
+@functools.lru_cache(maxsize=4096)
 def txn_partition_for(transactional_id: str, num_partitions: int) -> int:
     """The ``__transaction_state`` partition of ``transactional_id``."""
     return partition_for(transactional_id, num_partitions)
