@@ -18,6 +18,7 @@ that cannot start (the REST port taken, say) exits 1.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ __all__ = ["connect"]
 
 _USAGE = 2
 _FAILURE = 1
+_THREADS = 128
 
 
 class _ExitError(Exception):
@@ -103,6 +105,11 @@ async def _run(
     from tidal.connectors.rest import ConnectWorker  # noqa: PLC0415
     from tidal.connectors.runtime import HerderError  # noqa: PLC0415
 
+    # Sync connector methods run in threads; Kafka gives each task a thread of its own, so
+    # allow many more than asyncio's default (cores + 4) lest blocking tasks starve others.
+    asyncio.get_running_loop().set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="connect")
+    )
     stop = asyncio.Event()
     with stop_on_signals(stop):
         worker = ConnectWorker(worker_config, distributed=distributed)

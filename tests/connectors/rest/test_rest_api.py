@@ -49,6 +49,11 @@ async def test_file_to_topic_to_file_with_pause_resume_restart_update_delete(
         status, plugins = await call("GET", url + "/connector-plugins")
         assert {"class": "org.apache.kafka.connect.file.FileStreamSourceConnector",
                 "type": "source", "version": root["version"]} in plugins  # fmt: skip
+        assert {p["type"] for p in plugins} == {"source", "sink"}
+        status, everything = await call("GET", url + "/connector-plugins?connectorsOnly=false")
+        kinds = {p["type"] for p in everything}
+        assert {"converter", "header_converter", "transformation", "predicate"} <= kinds
+        assert any(p["class"] == "org.apache.kafka.connect.json.JsonConverter" for p in everything)
 
         status, info = await call("POST", url + "/connectors",
                                   {"name": "src", "config": _source(source_file)})  # fmt: skip
