@@ -66,9 +66,11 @@ class App(BuilderFacade):
       starts an embedded broker whose log lives in
       ``<state_dir>/<application_id>/broker``;
     * ``state_dir``: where task state lives (``./tidal-state``);
-    * ``processing_guarantee``: ``"at_least_once"`` (``"exactly_once_v2"``
-      is not supported yet);
-    * ``commit_interval_ms``: 30000, Kafka Streams' at-least-once default;
+    * ``processing_guarantee``: ``"at_least_once"`` or ``"exactly_once_v2"``
+      (outputs, changelogs and consumed offsets commit in one Kafka
+      transaction; see docs/streams-runtime.md);
+    * ``commit_interval_ms``: Kafka Streams' defaults: 30000 under
+      at-least-once, 100 under exactly-once;
     * ``default_key_serde`` / ``default_value_serde``: serdes (or their
       names) for topics and stores that name none;
     * ``deserialization_exception_handler``: ``"fail"`` or
@@ -91,7 +93,7 @@ class App(BuilderFacade):
         *,
         state_dir: str | Path = DEFAULT_STATE_DIR,
         processing_guarantee: str = AT_LEAST_ONCE,
-        commit_interval_ms: int = 30_000,
+        commit_interval_ms: int | None = None,
         default_key_serde: Any = None,
         default_value_serde: Any = None,
         deserialization_exception_handler: str = "fail",
@@ -246,8 +248,9 @@ class App(BuilderFacade):
         nothing arrived for that long. Raises what stopped the app."""
         runtime, stop = self._running()
         deadline = None if timeout is None else time.monotonic() + timeout
-        poll_ms = min(100, self.config.commit_interval_ms)
-        next_commit = time.monotonic() + self.config.commit_interval_ms / 1000
+        interval = self.config.commit_interval / 1000
+        poll_ms = min(100, self.config.commit_interval)
+        next_commit = time.monotonic() + interval
         try:
             while not stop.is_set():
                 now = time.monotonic()
@@ -263,7 +266,7 @@ class App(BuilderFacade):
                 if time.monotonic() >= next_commit:
                     async with runtime.lock:
                         await runtime.commit()
-                    next_commit = time.monotonic() + self.config.commit_interval_ms / 1000
+                    next_commit = time.monotonic() + interval
         except BaseException as e:
             if not isinstance(e, asyncio.CancelledError):
                 runtime.fail()

@@ -1,10 +1,10 @@
 """What an App is before it runs: its checked settings and its topology.
 
 Settings names follow Kafka Streams' ``StreamsConfig`` in snake case; defaults are
-Kafka Streams' where it has one (``commit_interval_ms`` 30000 is its
-at-least-once default), except ``state_dir``, which is ``./tidal-state`` (a
-directory next to the application, not ``/tmp``, so that state survives a
-reboot).
+Kafka Streams' where it has one (``commit_interval_ms`` is 30000 under
+at-least-once and 100 under exactly-once, as there), except ``state_dir``, which
+is ``./tidal-state`` (a directory next to the application, not ``/tmp``, so
+that state survives a reboot).
 
 The topology side: ``app.builder`` is a
 :class:`tidal.streams.dsl.TopologyBuilder`, made on first use (so an App that
@@ -15,7 +15,9 @@ compiled when the app starts, so the builder may grow until then.
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,11 +32,16 @@ __all__ = [
     "AppConfig",
     "BuilderFacade",
     "ConfigurationError",
+    "stable_instance_id",
 ]
 
 AT_LEAST_ONCE = "at_least_once"
 EXACTLY_ONCE_V2 = "exactly_once_v2"
 DEFAULT_STATE_DIR = "./tidal-state"
+#: Kafka Streams' ``commit.interval.ms`` defaults, by processing guarantee.
+DEFAULT_COMMIT_INTERVAL_MS = {AT_LEAST_ONCE: 30_000, EXACTLY_ONCE_V2: 100}
+#: The file in ``<state_dir>/<application_id>`` naming this instance (exactly-once).
+INSTANCE_ID_FILE = "instance.id"
 _HANDLERS = ("fail", "log_and_continue")
 _RESETS = ("earliest", "latest")
 _RUNTIME_CONSUMER_SETTINGS = (
@@ -58,7 +65,8 @@ class AppConfig:
     bootstrap_servers: str | None = None
     state_dir: Path = Path(DEFAULT_STATE_DIR)
     processing_guarantee: str = AT_LEAST_ONCE
-    commit_interval_ms: int = 30_000
+    #: None: 30000 under at-least-once, 100 under exactly-once (see :attr:`commit_interval`).
+    commit_interval_ms: int | None = None
     deserialization_exception_handler: str = "fail"
     dead_letter_topic: str | None = None
     auto_offset_reset: str = "earliest"
@@ -77,17 +85,13 @@ class AppConfig:
                 f"setting 'application_id': {self.application_id!r} must be 1-200 characters "
                 "of letters, digits, '.', '_' and '-' (it names the group and internal topics)"
             )
-        if self.processing_guarantee == EXACTLY_ONCE_V2:
-            raise ConfigurationError(
-                "setting 'processing_guarantee': 'exactly_once_v2' is not yet supported; "
-                "use 'at_least_once'"
-            )
-        if self.processing_guarantee != AT_LEAST_ONCE:
+        if self.processing_guarantee not in DEFAULT_COMMIT_INTERVAL_MS:
             raise ConfigurationError(
                 f"setting 'processing_guarantee': {self.processing_guarantee!r} is not one of "
                 f"'{AT_LEAST_ONCE}', '{EXACTLY_ONCE_V2}'"
             )
-        _positive("commit_interval_ms", self.commit_interval_ms)
+        if self.commit_interval_ms is not None:
+            _positive("commit_interval_ms", self.commit_interval_ms)
         _positive("max_poll_records", self.max_poll_records)
         _choice(
             "deserialization_exception_handler", self.deserialization_exception_handler, _HANDLERS
@@ -109,6 +113,18 @@ class AppConfig:
             raise ConfigurationError("setting 'bootstrap_servers': empty; give host:port or None")
 
     @property
+    def exactly_once(self) -> bool:
+        """Whether ``processing_guarantee`` is ``exactly_once_v2``."""
+        return self.processing_guarantee == EXACTLY_ONCE_V2
+
+    @property
+    def commit_interval(self) -> int:
+        """``commit_interval_ms``, or the default of the processing guarantee."""
+        if self.commit_interval_ms is not None:
+            return self.commit_interval_ms
+        return DEFAULT_COMMIT_INTERVAL_MS[self.processing_guarantee]
+
+    @property
     def app_dir(self) -> Path:
         """``<state_dir>/<application_id>``: task state and the embedded broker's log."""
         return self.state_dir / self.application_id
@@ -117,6 +133,29 @@ class AppConfig:
     def broker_dir(self) -> Path:
         """Where the embedded broker keeps its log."""
         return self.app_dir / "broker"
+
+
+def stable_instance_id(app_dir: Path) -> str:
+    """This instance's id, kept in ``<app_dir>/instance.id`` (made on first use).
+
+    The exactly-once producer's ``transactional.id`` is
+    ``<application_id>-<instance id>``: an instance restarted on the same state
+    directory uses the same id, so its ``init_transactions`` fences the
+    instance it replaces and aborts what that one left open.
+    """
+    path = app_dir / INSTANCE_ID_FILE
+    try:
+        found = path.read_text().strip()
+    except FileNotFoundError:
+        found = ""
+    if _LEGAL_ID.match(found):
+        return found
+    app_dir.mkdir(parents=True, exist_ok=True)
+    made = uuid.uuid4().hex[:16]
+    temporary = path.with_name(f"{INSTANCE_ID_FILE}.{os.getpid()}.tmp")
+    temporary.write_text(made + "\n")
+    os.replace(temporary, path)  # whole or absent, whatever a crash interrupts
+    return made
 
 
 def _positive(name: str, value: object) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from tidal.log.client.consumer import Consumer, ConsumerRecord, TopicPartition
 from tidal.log.client.producer import Producer, RecordFuture
@@ -52,8 +52,11 @@ class Processor:
         producer: Producer,
         consumer: Consumer,
         metrics: StreamsMetrics,
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self._config = config
+        #: Called before outputs go to the producer (exactly-once: begin the transaction).
+        self._before_send = before_send
         self._tasks = tasks
         self._producer = producer
         self._consumer = consumer
@@ -139,6 +142,8 @@ class Processor:
         outputs = self._tasks.outputs
         if not outputs:
             return
+        if self._before_send is not None:
+            self._before_send()
         send = self._producer.send
         batches = self._batches
         sent = 0
@@ -156,6 +161,11 @@ class Processor:
                 sent += 1
         finally:
             del outputs[:sent]
+
+    def discard(self) -> None:
+        """Forget the outputs and deliveries of an interval that was aborted."""
+        self._tasks.outputs.clear()
+        self._batches.clear()
 
     def raise_delivery_errors(self) -> None:
         """After a flush: raise the first delivery failure of the interval."""

@@ -6,12 +6,18 @@ changelog partitions of the tasks that are restoring. The main loop calls
 polling (and keeps its place in the group) however long a restore takes,
 and tasks that are ready start processing while others still restore.
 
+Changelogs are read ``read_committed``: records of aborted transactions
+never reach a store, and the end of a changelog is its last stable offset.
+Under exactly-once a store whose offset is past that end is wiped and
+restored from the beginning (see :meth:`Restorer.add`).
+
 On a terminal the progress shows as a rich progress bar on stderr; without
 one, a log line when a restore starts and one when each task is done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import time
@@ -27,6 +33,11 @@ from tidal.streams.runtime._tasks import Task
 __all__ = ["Restorer"]
 
 log = logging.getLogger("tidal.streams.runtime")
+
+#: How long a store ahead of its changelog's stable end waits for the end to
+#: catch up (commit markers of a transaction that just committed) before it
+#: is wiped, under exactly-once.
+_AHEAD_GRACE_S = 5.0
 
 
 @dataclass(eq=False)
@@ -46,13 +57,16 @@ class Restorer:
         metrics: StreamsMetrics,
         *,
         progress: bool | None = None,
+        exactly_once: bool = False,
     ) -> None:
         self._consumer = Consumer(
             dict(client_settings),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=10_000,
+            isolation_level="read_committed",
         )
+        self._exactly_once = exactly_once
         self._metrics = metrics
         self._active: dict[TopicPartition, _Changelog] = {}
         self._pending: dict[Task, set[TopicPartition]] = {}
@@ -79,11 +93,14 @@ class Restorer:
         if not wanted:
             return True
         tps = list(wanted.values())
-        ends = await self._consumer.end_offsets(tps)
+        ends = await self._ends(wanted)
         begins = await self._consumer.beginning_offsets(tps)
         todo: set[TopicPartition] = set()
         for store, tp in wanted.items():
             start = store.changelog_offset
+            if start is not None and start > ends[tp] and self._exactly_once:
+                self._wipe(task, store, tp, start, ends[tp])
+                start = None
             if start is None or start < begins[tp]:
                 start = begins[tp]
             if start > ends[tp]:
@@ -109,6 +126,42 @@ class Restorer:
         self._reassign()
         self._advance_bar(total=total)
         return False
+
+    async def _ends(
+        self, wanted: dict[PartitionStore, TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        """The changelogs' stable ends; under exactly-once, waits (a little)
+        for an end behind its store to catch up with commit markers."""
+        tps = list(wanted.values())
+        ends = await self._consumer.end_offsets(tps)
+        deadline = time.monotonic() + _AHEAD_GRACE_S
+        while self._exactly_once and time.monotonic() < deadline:
+            if all((s.changelog_offset or 0) <= ends[tp] for s, tp in wanted.items()):
+                break
+            await asyncio.sleep(0.1)
+            ends = await self._consumer.end_offsets(tps)
+        return ends
+
+    @staticmethod
+    def _wipe(task: Task, store: PartitionStore, tp: TopicPartition, at: int, end: int) -> None:
+        """Empty ``store``: it claims changelog records that were never committed.
+
+        The runtime writes a store only after its transaction committed, so
+        this means the changelog lost records (deleted, recreated, truncated);
+        state that may be ahead of what was committed is never kept.
+        """
+        log.warning(
+            "store '%s' of task %s is at changelog offset %d, past the committed end of %s-%d "
+            "(%d): wiping it and restoring from the changelog",
+            store.name,
+            task.id,
+            at,
+            tp.topic,
+            tp.partition,
+            end,
+        )
+        keys = [key for key, _ in store.range()]
+        store.restore(((key, None) for key in keys), 0)
 
     def remove(self, task: Task) -> None:
         """Stop restoring ``task`` (it was revoked)."""

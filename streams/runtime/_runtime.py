@@ -5,6 +5,12 @@ consumer (``getmany``); run each partition's records through its task with
 plain calls; hand the outputs to the producer; fire wall-clock punctuators;
 and every ``commit_interval_ms``, :meth:`StreamsRuntime.commit`.
 
+Under exactly-once (``_eos``) the commit is a transaction's; when one aborts,
+the runtime rewinds every task to the last commit before the next turn
+processes anything: its stores' buffered writes are dropped, its chain is
+rebuilt after its stores restore what the changelog committed, and its
+inputs are read again from the group's committed offsets.
+
 Rebalance callbacks run on the consumer's group task, so they and the loop
 share one lock: a revocation waits for the batch in hand, commits, and
 closes the tasks that leave; an assignment opens the new tasks' stores and
@@ -32,7 +38,8 @@ from tidal.streams._contract import (
     TaskId,
 )
 from tidal.streams.runtime._assignor import StreamsAssignor
-from tidal.streams.runtime._config import AppConfig
+from tidal.streams.runtime._config import AppConfig, stable_instance_id
+from tidal.streams.runtime._eos import EOS_PRODUCER_DEFAULTS, ExactlyOnce
 from tidal.streams.runtime._metrics import StreamsMetrics
 from tidal.streams.runtime._processing import Processor
 from tidal.streams.runtime._restore import Restorer
@@ -85,10 +92,35 @@ class StreamsRuntime:
             "auto_offset_reset": config.auto_offset_reset,
             "partition_assignment_strategy": [self.assignor],
         }
+        producer_settings: dict[str, object] = {**client_settings, **config.producer_config}
+        if config.exactly_once:
+            # Aborted outputs of upstream sub-topologies (repartition topics)
+            # must never be processed.
+            consumer_settings["isolation_level"] = "read_committed"
+            producer_settings = {
+                **client_settings,
+                **EOS_PRODUCER_DEFAULTS,
+                **config.producer_config,
+                "transactional_id": self.transactional_id_for(config),
+            }
         self.consumer = Consumer(consumer_settings)
-        self.producer = Producer({**client_settings, **config.producer_config})
-        self.restorer = Restorer(client_settings, metrics, progress=progress)
-        self.processor = Processor(config, self.tasks, self.producer, self.consumer, metrics)
+        self.producer = Producer(producer_settings)
+        self.restorer = Restorer(
+            client_settings, metrics, progress=progress, exactly_once=config.exactly_once
+        )
+        self.eos = ExactlyOnce(self.producer, self.consumer) if config.exactly_once else None
+        self.processor = Processor(
+            config,
+            self.tasks,
+            self.producer,
+            self.consumer,
+            metrics,
+            None if self.eos is None else self.eos.begin,
+        )
+        if self.eos is not None:
+            self.eos.processor = self.processor
+        #: An aborted transaction left the tasks to rewind before the next turn.
+        self._rewind_pending = False
         self.lock = asyncio.Lock()
         self.failed = False
         self.closing = False
@@ -98,9 +130,17 @@ class StreamsRuntime:
 
     # -- lifecycle -----------------------------------------------------------------
 
+    @staticmethod
+    def transactional_id_for(config: AppConfig) -> str:
+        """``<application_id>-<instance id>``, stable across restarts (see ``_eos``)."""
+        return f"{config.application_id}-{stable_instance_id(config.app_dir)}"
+
     async def start(self) -> None:
-        """Connect the clients and join the group."""
+        """Connect the clients and join the group (exactly-once: first fence
+        older instances, so that no task restores while they may commit)."""
         await self.producer.start()
+        if self.eos is not None:
+            await self.eos.start()
         await self.restorer.start()
         await self.consumer.start()
         topics = sorted({t for s in self.topology.subtopologies for t in s.source_topics})
@@ -135,14 +175,25 @@ class StreamsRuntime:
         """One turn of the loop; the number of records processed."""
         if self._fatal is not None:
             raise self._fatal
+        if self._rewind_pending and not await self._rewind():
+            await asyncio.sleep(min(poll_ms, 100) / 1000)
+            return 0
         await self._restore_step()
         timeout = 0 if self.restorer.busy else poll_ms
         batch = await self.consumer.getmany(timeout_ms=timeout)
         async with self.lock:
-            count = self.processor.process(batch)
-            await self.processor.send_outputs()
-            self.processor.punctuate()
-            await self.processor.send_outputs()
+            if self._rewind_pending:
+                return 0  # a transaction aborted during the poll (in a rebalance)
+            try:
+                count = self.processor.process(batch)
+                await self.processor.send_outputs()
+                self.processor.punctuate()
+                await self.processor.send_outputs()
+            except KafkaError as e:
+                if self.eos is None:
+                    raise
+                await self._abort(e)  # a send met the transaction's error
+                return 0
         if count:
             self.metrics.processed(count)
             self.last_activity = time.monotonic()
@@ -191,9 +242,13 @@ class StreamsRuntime:
         offsets (at-least-once); a crash between 3 and 4 leaves stores behind
         their changelog, and restoration replays the difference.
         """
-        if self.failed:
+        if self.failed or self._rewind_pending:
             return
         started = time.monotonic()
+        if self.eos is not None:
+            await self._commit_transaction()
+            self.metrics.committed(time.monotonic() - started)
+            return
         await self.processor.send_outputs()
         active = [t for t in self.tasks.tasks.values() if not t.restoring]
         last_sent: dict[int, RecordFuture] = {}
@@ -216,6 +271,65 @@ class StreamsRuntime:
             for store in task.stores.values():
                 self._commit_store(store, last_sent)
         self.metrics.committed(time.monotonic() - started)
+
+    async def _commit_transaction(self) -> None:
+        assert self.eos is not None
+        active = [t for t in self.tasks.tasks.values() if not t.restoring]
+        try:
+            done = await self.eos.commit(active)
+        except StreamsError:
+            self.fail()  # fenced, or the outcome is unknown: nothing more commits
+            raise
+        if done:
+            for task in active:
+                task.consumed.clear()
+                self._report_lag(task)
+        else:
+            self._after_abort()
+
+    async def _abort(self, error: BaseException) -> None:
+        assert self.eos is not None
+        try:
+            await self.eos.abort(error)
+        except StreamsError:
+            self.fail()
+            raise
+        self._after_abort()
+
+    def _after_abort(self) -> None:
+        for task in self.tasks.tasks.values():
+            task.consumed.clear()
+            for store in task.stores.values():
+                store.rollback()
+        self._rewind_pending = True
+
+    async def _rewind(self) -> bool:
+        """Take every task back to the last commit; False to try again later."""
+        async with self.lock:
+            tasks = list(self.tasks.tasks.values())
+            assigned = self.consumer.assignment()
+            tps = [tp for task in tasks for tp in task.partitions if tp in assigned]
+            try:
+                committed = await self.consumer.committed(tps) if tps else {}
+            except KafkaError as e:
+                log.warning("rewinding after an abort: reading committed offsets failed: %s", e)
+                return False
+            for tp, om in committed.items():
+                if om is not None:
+                    self.consumer.seek(tp, om.offset)
+                elif self.config.auto_offset_reset == "earliest":
+                    self.consumer.seek_to_beginning(tp)
+                else:
+                    self.consumer.seek_to_end(tp)
+            for task in tasks:
+                self.restorer.remove(task)
+                self.tasks.stop(task)
+                self.consumer.pause(*task.partitions)
+                if task not in self._new_tasks:
+                    self._new_tasks.append(task)
+            self._rewind_pending = False
+            log.info("rewound %d task(s) to the last commit", len(tasks))
+            return True
 
     async def _commit_offsets(self, offsets: dict[TopicPartition, int]) -> None:
         # While the group completes a rebalance (the leader has not sent the
@@ -293,11 +407,20 @@ class StreamsRuntime:
                 except Exception as e:
                     log.exception("commit before handing over tasks failed")
                     self._fatal = e
+            elif lost and self.eos is not None and self.eos.open and not self.failed:
+                # What the open transaction holds of the lost tasks must not
+                # commit with the others: abort it and rewind those that stay.
+                try:
+                    await self._abort(StreamsError("partitions lost in a rebalance"))
+                except Exception as e:
+                    log.exception("aborting after lost partitions failed")
+                    self._fatal = e
             for task in sorted(leaving, key=lambda t: t.id):
                 self.restorer.remove(task)
                 if task in self._new_tasks:
                     self._new_tasks.remove(task)
-                self.tasks.close(task, rollback=lost or self.failed or self._fatal is not None)
+                rollback = lost or self.failed or self._fatal is not None or self._rewind_pending
+                self.tasks.close(task, rollback=rollback)
                 self.metrics.forget_task(str(task.id))
                 what = "lost" if lost else "closed" if self.closing else "handed over"
                 log.info("task %s: %s", task.id, what)

@@ -182,6 +182,16 @@ class TaskManager:
         task.chain = sub.create_task(task.id.partition, context)
         task.restoring = False
 
+    def stop(self, task: Task) -> None:
+        """Back to restoring: close the chain, drop buffered writes, keep the stores open."""
+        chain, task.chain = task.chain, None
+        task.restoring = True
+        task.consumed.clear()
+        for store in task.stores.values():
+            store.rollback()
+        if chain is not None:
+            chain.close()
+
     def close(self, task: Task, *, rollback: bool) -> None:
         """Close the chain and the stores (dropping uncommitted writes if asked)."""
         self.tasks.pop(task.id, None)

@@ -142,10 +142,10 @@ def test_bad_targets_are_one_line_and_exit_2(app_dir: Path, target: str, message
 
 
 def test_bad_setting_from_the_environment_exits_2(app_dir: Path) -> None:
-    proc = tidal(app_dir, "wcapp:app", env={"TIDAL_PROCESSING_GUARANTEE": "exactly_once_v2"})
+    proc = tidal(app_dir, "wcapp:app", env={"TIDAL_PROCESSING_GUARANTEE": "exactly_once"})
     _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 2
-    assert "'exactly_once_v2' is not yet supported" in stderr
+    assert "'exactly_once' is not one of" in stderr
 
 
 def test_flags_and_environment_override_the_apps_settings(

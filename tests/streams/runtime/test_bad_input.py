@@ -110,8 +110,8 @@ async def test_missing_source_topic_on_a_cluster_is_named(broker: str, tmp_path:
 
 
 def test_settings_are_checked_by_name(tmp_path: Path) -> None:
-    with pytest.raises(ConfigurationError, match="'exactly_once_v2' is not yet supported"):
-        count_app(None, tmp_path, processing_guarantee="exactly_once_v2")
+    with pytest.raises(ConfigurationError, match="'exactly_once' is not one of"):
+        count_app(None, tmp_path, processing_guarantee="exactly_once")
     with pytest.raises(ConfigurationError, match="deserialization_exception_handler"):
         count_app(None, tmp_path, deserialization_exception_handler="ignore")
     with pytest.raises(ConfigurationError, match="commit_interval_ms"):
