@@ -50,7 +50,8 @@ from typing import Any
 
 from _common import MB, git_state, machine_facts, now_iso, write_json
 from confluent_kafka import Consumer, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 from peers import KafkaBroker, TidalBroker, cpu_seconds, free_port, machine_cpu_seconds
 from peers.profiler import PySpy, summarize_profile
 from rich.console import Console
