@@ -43,6 +43,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,24 @@ class Workload:
 # ---- workers: one client, one job, in a subprocess of its own ---------------------
 
 
+#: Process CPU seconds (all threads) over the last timed window, for the JSON.
+_cpu = {"start": 0.0, "seconds": 0.0}
+
+
+def _start() -> float:
+    """Start the timed window: ``perf_counter()``, noting the process's CPU time."""
+    _cpu["start"] = time.process_time()
+    return time.perf_counter()
+
+
+def _stop(start: float) -> float:
+    """End the timed window: the wall seconds since ``start``; the CPU seconds
+    the process spent meanwhile go to ``_cpu["seconds"]``."""
+    wall = time.perf_counter() - start
+    _cpu["seconds"] = time.process_time() - _cpu["start"]
+    return wall
+
+
 async def _tidal_produce(bootstrap: str, topic: str, count: int, size: int) -> float:
     from tidal.log.client.producer import Producer  # noqa: PLC0415
 
@@ -94,12 +113,12 @@ async def _tidal_produce(bootstrap: str, topic: str, count: int, size: int) -> f
         bootstrap_servers=bootstrap, acks="all", linger_ms=LINGER_MS, batch_size=BATCH_BYTES
     ) as producer:
         await producer.send_and_wait(topic, value)  # metadata and connections warm
-        start = time.perf_counter()
+        start = _start()
         send = producer.send
         for _ in range(count):
             await send(topic, value)
         await producer.flush()
-        return time.perf_counter() - start
+        return _stop(start)
 
 
 async def _tidal_consume(bootstrap: str, topic: str, count: int) -> float:
@@ -109,11 +128,11 @@ async def _tidal_consume(bootstrap: str, topic: str, count: int) -> float:
         consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
         consumer.seek_to_beginning()
         seen = 0
-        start = time.perf_counter()
+        start = _start()
         while seen < count:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 seen += len(records)
-        return time.perf_counter() - start
+        return _stop(start)
 
 
 async def _aiokafka_produce(bootstrap: str, topic: str, count: int, size: int) -> float:
@@ -126,11 +145,11 @@ async def _aiokafka_produce(bootstrap: str, topic: str, count: int, size: int) -
     await producer.start()
     try:
         await producer.send_and_wait(topic, value)
-        start = time.perf_counter()
+        start = _start()
         for _ in range(count):
             await producer.send(topic, value)
         await producer.flush()
-        return time.perf_counter() - start
+        return _stop(start)
     finally:
         await producer.stop()
 
@@ -146,11 +165,11 @@ async def _aiokafka_consume(bootstrap: str, topic: str, count: int) -> float:
         consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
         await consumer.seek_to_beginning()
         seen = 0
-        start = time.perf_counter()
+        start = _start()
         while seen < count:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 seen += len(records)
-        return time.perf_counter() - start
+        return _stop(start)
     finally:
         await consumer.stop()
 
@@ -164,11 +183,11 @@ def _kafka_python_produce(bootstrap: str, topic: str, count: int, size: int) -> 
     )
     try:
         producer.send(topic, value).get(timeout=30)
-        start = time.perf_counter()
+        start = _start()
         for _ in range(count):
             producer.send(topic, value)
         producer.flush()
-        return time.perf_counter() - start
+        return _stop(start)
     finally:
         producer.close()
 
@@ -183,11 +202,11 @@ def _kafka_python_consume(bootstrap: str, topic: str, count: int) -> float:
         consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
         consumer.seek_to_beginning()
         seen = 0
-        start = time.perf_counter()
+        start = _start()
         while seen < count:
             for records in consumer.poll(timeout_ms=1000).values():
                 seen += len(records)
-        return time.perf_counter() - start
+        return _stop(start)
     finally:
         consumer.close()
 
@@ -206,7 +225,7 @@ def _confluent_produce(bootstrap: str, topic: str, count: int, size: int) -> flo
     )
     producer.produce(topic, value)
     producer.flush(30)
-    start = time.perf_counter()
+    start = _start()
     produce, poll = producer.produce, producer.poll
     for _ in range(count):
         while True:
@@ -217,7 +236,7 @@ def _confluent_produce(bootstrap: str, topic: str, count: int, size: int) -> flo
                 poll(0.005)
     if producer.flush(120) != 0:
         raise RuntimeError("confluent-kafka left records undelivered")
-    return time.perf_counter() - start
+    return _stop(start)
 
 
 def _confluent_consume(bootstrap: str, topic: str, count: int) -> float:
@@ -229,12 +248,12 @@ def _confluent_consume(bootstrap: str, topic: str, count: int) -> float:
     try:
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
         seen = 0
-        start = time.perf_counter()
+        start = _start()
         while seen < count:
             for msg in consumer.consume(num_messages=1000, timeout=1.0):
                 if msg.error() is None:
                     seen += 1
-        return time.perf_counter() - start
+        return _stop(start)
     finally:
         consumer.close()
 
@@ -337,13 +356,14 @@ def run_worker(client: str, job: str, bootstrap: str, topic: str, workload: Work
 
 def run_measured(
     client: str, job: str, bootstrap: str, topic: str, workload: Workload
-) -> tuple[float, float]:
-    """:func:`run_worker`, and the cores other processes kept busy meanwhile
-    (neither the worker nor the benchmark's broker)."""
+) -> tuple[float, float, float]:
+    """One job of one client in a fresh subprocess: the seconds it took, the CPU
+    seconds the client's process spent in that time (every thread), and the
+    cores other processes (neither the worker nor our broker) kept busy."""
     busy0, total0 = machine_cpu_seconds()
     broker0 = cpu_seconds(BROKER_PID) if BROKER_PID else None
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    seconds = run_worker(client, job, bootstrap, topic, workload)
+    answer = run_worker_json(client, job, bootstrap, topic, workload)
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     broker1 = cpu_seconds(BROKER_PID) if BROKER_PID else None
     busy1, total1 = machine_cpu_seconds()
@@ -351,7 +371,7 @@ def run_measured(
     broker_cpu = broker1 - broker0 if broker0 is not None and broker1 is not None else 0.0
     wall = (total1 - total0) / (os.cpu_count() or 1)
     others = ((busy1 - busy0) - worker - broker_cpu) / wall if wall > 0 else 0.0
-    return seconds, max(others, 0.0)
+    return float(answer["seconds"]), float(answer["cpu_seconds"]), max(others, 0.0)
 
 
 def run_worker_json(
@@ -534,6 +554,42 @@ def summarize(results: dict[str, Any], clients: Sequence[str]) -> list[dict[str,
     return rows
 
 
+def summarize_cpu(
+    cpu: dict[str, Any], counts: dict[str, int], clients: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Records per CPU second of the client's process (median of the rounds),
+    and Tidal's over each peer's: less sensitive than msgs/s to other processes
+    taking the machine's CPUs, but blind to time spent waiting."""
+    rows = []
+    for key, runs in cpu.items():
+        workload, job = key.split("/")
+        per_cpu = {
+            c: statistics.median(counts[workload] / s for s in runs[c])
+            for c in clients
+            if runs.get(c) and all(s > 0 for s in runs[c])
+        }
+        tidal = per_cpu.get("tidal")
+        for peer in clients:
+            if peer.startswith("tidal") or peer not in per_cpu or tidal is None:
+                continue
+            rows.append({
+                "workload": workload, "job": job, "peer": peer,
+                "tidal_msgs_per_cpu_s": round(tidal), "peer_msgs_per_cpu_s": round(per_cpu[peer]),
+                "ratio": round(tidal / per_cpu[peer], 3),
+            })  # fmt: skip
+    return rows
+
+
+def print_cpu_summary(console: Console, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Tidal / peer, records per CPU second of the client (median)")
+    for col in ("workload", "job", "peer", "Tidal", "peer msgs/CPU-s", "ratio"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["workload"], r["job"], r["peer"], f"{r['tidal_msgs_per_cpu_s']:,}",
+                      f"{r['peer_msgs_per_cpu_s']:,}", f"{r['ratio']:.2f}")  # fmt: skip
+    console.print(table)
+
+
 def print_summary(console: Console, results: dict[str, Any], rows: list[dict[str, Any]],
                   clients: Sequence[str]) -> None:  # fmt: skip
     table = Table(title="msgs/s (best of rounds)")
@@ -568,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(profile))
             return 0
         seconds = worker(client, job, bootstrap, topic, int(count), int(size))
-        print(json.dumps({"seconds": seconds}))
+        print(json.dumps({"seconds": seconds, "cpu_seconds": _cpu["seconds"]}))
         return 0
     args = parse_args(argv)
     console = Console(highlight=False, soft_wrap=True)
@@ -577,6 +633,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="client-", dir=args.dir))
     results: dict[str, dict[str, list[float]]] = {}
     others: dict[str, dict[str, list[float]]] = {}
+    cpu: dict[str, dict[str, list[float]]] = {}
     profile = None
     shapes = ", ".join(f"{w.name} {w.count:,} x {w.size} B" for w in args.workload)
     console.print(f"clients: {', '.join(clients)}; {args.rounds} rounds; workloads: {shapes}")
@@ -591,6 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for job in ("produce", "consume"):
                     results[f"{w.name}/{job}"] = {c: [] for c in clients}
                     others[f"{w.name}/{job}"] = {c: [] for c in clients}
+                    cpu[f"{w.name}/{job}"] = {c: [] for c in clients}
             for rnd in range(args.rounds):
                 order = clients[rnd % len(clients) :] + clients[: rnd % len(clients)]
                 for w in args.workload:
@@ -601,15 +659,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 topic = f"p-{w.name}-{client}-{rnd}-{run_id}"
                                 asyncio.run(_create_topics(bootstrap, [topic]))
                             # the consume topic holds count + 1 (the warm-up record)
-                            seconds, busy = run_measured(client, job, bootstrap, topic, w)
+                            seconds, cpu_s, busy = run_measured(client, job, bootstrap, topic, w)
                             rate = w.count / seconds
                             results[f"{w.name}/{job}"][client].append(rate)
                             others[f"{w.name}/{job}"][client].append(busy)
+                            cpu[f"{w.name}/{job}"][client].append(cpu_s)
                             console.print(
                                 f"[bold]\\[round {rnd + 1}/{args.rounds}][/] {w.name:<6} {job:<8}"
                                 f" {client:<16} {rate:>12,.0f} msgs/s"
-                                f" {rate * w.size / 1e6:>8,.1f} MB/s ({seconds:.2f} s;"
-                                f" others kept {busy:.2f} cores busy)"
+                                f" {rate * w.size / 1e6:>8,.1f} MB/s ({seconds:.2f} s,"
+                                f" {cpu_s:.2f} s CPU; others kept {busy:.2f} cores busy)"
                             )
             if args.profile:
                 profile = run_profiles(console, bootstrap, args.workload[0], run_id, args)
@@ -617,6 +676,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     rows = summarize(results, clients)
     print_summary(console, results, rows, clients)
+    cpu_rows = summarize_cpu(cpu, {w.name: w.count for w in args.workload}, clients)
+    print_cpu_summary(console, cpu_rows)
     import tidal  # noqa: PLC0415
     import tidal.log.records  # noqa: PLC0415
 
@@ -639,6 +700,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "results": {k: {c: [round(r) for r in v] for c, v in runs.items()}
                     for k, runs in results.items()},
+        "cpu_seconds": {k: {c: [round(x, 3) for x in v] for c, v in runs.items()}
+                        for k, runs in cpu.items()},
+        "cpu_ratios": cpu_rows,
         "others_cores": {k: {c: [round(x, 2) for x in v] for c, v in runs.items()}
                          for k, runs in others.items()},
         "ratios": rows,
