@@ -204,10 +204,33 @@ class ErrorHandler:
         source: SourceRecord | None = None,
     ) -> T | Skip:
         """The operation's result, or :data:`SKIP` for a tolerated failure."""
-        failure = await self._attempt(operation)
-        if not isinstance(failure, _Failure):
-            return failure
-        await self.failed(stage, executing_class, failure.error, consumed=consumed, source=source)
+        try:
+            result = operation()
+            if inspect.isawaitable(result):
+                return await result
+            return result
+        except Exception as exc:  # noqa: BLE001 (any failure of plugin code is handled)
+            return await self.recover(
+                stage, executing_class, operation, exc, consumed=consumed, source=source
+            )
+
+    async def recover(
+        self,
+        stage: Stage,
+        executing_class: str,
+        operation: Callable[[], T | Awaitable[T]],
+        error: Exception,
+        *,
+        consumed: ConsumerRecord | None = None,
+        source: SourceRecord | None = None,
+    ) -> T | Skip:
+        """After ``operation`` raised ``error``: retry it if retriable, else count, log,
+        dead-letter, and raise or skip. Hot paths call the operation inline and come here
+        only when it fails."""
+        outcome = await self._retry(operation, error)
+        if not isinstance(outcome, _Failure):
+            return outcome
+        await self.failed(stage, executing_class, outcome.error, consumed=consumed, source=source)
         return SKIP
 
     async def failed(
@@ -230,22 +253,27 @@ class ErrorHandler:
             raise ToleranceExceededError("Tolerance exceeded in error handler") from error
         self.metrics.skipped()
 
-    async def _attempt(self, operation: Callable[[], T | Awaitable[T]]) -> T | _Failure:
+    async def _retry(
+        self, operation: Callable[[], T | Awaitable[T]], error: Exception
+    ) -> T | _Failure:
         timeout = self.settings.retry_timeout_ms
+        if not isinstance(error, RetriableError) or timeout == 0:
+            return _Failure(error)
         deadline = float("inf") if timeout < 0 else time.monotonic() + timeout / 1000
         delay = self.initial_backoff_ms / 1000
         while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _Failure(error)
+            await asyncio.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.settings.retry_delay_max_ms / 1000)
             try:
                 result = operation()
                 if inspect.isawaitable(result):
                     return await result
                 return result
             except RetriableError as exc:
-                remaining = deadline - time.monotonic()
-                if timeout == 0 or remaining <= 0:
-                    return _Failure(exc)
-                await asyncio.sleep(min(delay, remaining))
-                delay = min(delay * 2, self.settings.retry_delay_max_ms / 1000)
+                error = exc
             except Exception as exc:  # noqa: BLE001 (any failure of plugin code is handled)
                 return _Failure(exc)
 

@@ -84,22 +84,27 @@ class TaskMetrics:
     def __init__(self, metrics: ConnectMetrics, connector: str, task: str) -> None:
         self._m = metrics
         self._labels = (connector, task)
+        # The per-batch counters, labelled once.
+        self._polled = metrics.source_poll.labels(*self._labels)
+        self._written = metrics.source_write.labels(*self._labels)
+        self._read = metrics.sink_read.labels(*self._labels)
+        self._put = metrics.sink_send.labels(*self._labels)
 
     def polled(self, count: int) -> None:
         """A source task's poll returned ``count`` records."""
-        self._m.source_poll.labels(*self._labels).inc(count)
+        self._polled.inc(count)
 
     def written(self, count: int = 1) -> None:
         """Kafka acknowledged ``count`` source records."""
-        self._m.source_write.labels(*self._labels).inc(count)
+        self._written.inc(count)
 
     def read(self, count: int) -> None:
         """A sink task consumed ``count`` records."""
-        self._m.sink_read.labels(*self._labels).inc(count)
+        self._read.inc(count)
 
     def put(self, count: int) -> None:
         """``count`` records went to a sink task's put."""
-        self._m.sink_send.labels(*self._labels).inc(count)
+        self._put.inc(count)
 
     def commit(self, ok: bool) -> None:
         """One offset commit finished."""

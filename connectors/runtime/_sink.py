@@ -35,6 +35,7 @@ from tidal.connectors.api import (
     Headers,
     OffsetAndMetadata,
     RetriableError,
+    SchemaAndValue,
     SinkRecord,
     SinkTask,
     TimestampType,
@@ -95,6 +96,8 @@ class WorkerSinkTask(WorkerTask):
             self._dlq_producer = Producer(env.worker.client_settings("producer"))
             dlq = DeadLetterQueue(self._dlq_producer, settings, self.id.connector, self.id.task)
         self.errors = ErrorHandler(settings, str(self.id), self.metrics, dlq)
+        # The consumed records are kept only when a failed put may need them (DLQ, log).
+        self._keep_raw = settings.tolerance_all or bool(settings.dlq_topic) or settings.log_enable
         self._current: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._raw: dict[tuple[str, int, int], ConsumerRecord] = {}
@@ -166,15 +169,18 @@ class WorkerSinkTask(WorkerTask):
             batch = await self.consumer.getmany(timeout_ms=200)
             records: list[SinkRecord] = []
             self._raw.clear()
+            keep_raw = self._keep_raw
             for tp, consumed in batch.items():
                 self.metrics.read(len(consumed))
                 self.topics.add(tp.topic)
                 for raw in consumed:
-                    self._raw[(raw.topic, raw.partition, raw.offset)] = raw
+                    if keep_raw:
+                        self._raw[(raw.topic, raw.partition, raw.offset)] = raw
                     record = await self._convert(raw)
                     if record is not None:
                         records.append(record)
-                    self._current[TopicPartition(*tp)] = raw.offset + 1
+                if consumed:
+                    self._current[TopicPartition(*tp)] = consumed[-1].offset + 1
                 lag = self.consumer.lag(tp)
                 if lag is not None:
                     self.metrics.lag(tp.topic, tp.partition, lag)
@@ -193,47 +199,66 @@ class WorkerSinkTask(WorkerTask):
             self.consumer.resume(*(tp for tp in self.consumer.paused() if tp in wanted))
 
     async def _convert(self, raw: ConsumerRecord) -> SinkRecord | None:
+        # Each plugin call runs inline; only a failure goes through the error handler.
         converters = self.converters
         assert converters is not None
+        errors = self.errors
         topic = raw.topic
-        headers = await self.errors.run(
-            Stage.HEADER_CONVERTER, converters.header_class,
-            lambda: Headers(
+
+        def headers() -> Headers:
+            convert = converters.header.to_connect_header
+            return Headers(
                 Header(k, sv.value, sv.schema)
                 for k, v in raw.headers
-                for sv in [converters.header.to_connect_header(topic, k, v)]
-            ),
-            consumed=raw,
-        )  # fmt: skip
-        if isinstance(headers, Skip):
-            return None
-        connect_headers: Headers = headers
-        key = await self.errors.run(
-            Stage.KEY_CONVERTER, converters.key_class,
-            lambda: converters.key.to_connect_data(topic, raw.key, connect_headers), consumed=raw,
-        )  # fmt: skip
-        if isinstance(key, Skip):
-            return None
-        value = await self.errors.run(
-            Stage.VALUE_CONVERTER, converters.value_class,
-            lambda: converters.value.to_connect_data(topic, raw.value, connect_headers),
-            consumed=raw,
-        )  # fmt: skip
-        if isinstance(value, Skip):
-            return None
+                for sv in [convert(topic, k, v)]
+            )
+
+        connect_headers: Any = Headers()
+        if raw.headers:
+            try:
+                connect_headers = headers()
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                connect_headers = await errors.recover(
+                    Stage.HEADER_CONVERTER, converters.header_class, headers, exc, consumed=raw
+                )
+                if isinstance(connect_headers, Skip):
+                    return None
+
+        def key() -> SchemaAndValue:
+            return converters.key.to_connect_data(topic, raw.key, connect_headers)
+
+        def value() -> SchemaAndValue:
+            return converters.value.to_connect_data(topic, raw.value, connect_headers)
+
+        converted: list[SchemaAndValue] = []
+        for stage_name, name, convert in (
+            (Stage.KEY_CONVERTER, converters.key_class, key),
+            (Stage.VALUE_CONVERTER, converters.value_class, value),
+        ):
+            try:
+                converted.append(convert())
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                recovered = await errors.recover(stage_name, name, convert, exc, consumed=raw)
+                if isinstance(recovered, Skip):
+                    return None
+                converted.append(recovered)
+        key_sv, value_sv = converted
         current: Any = SinkRecord(
             topic=topic, kafka_partition=raw.partition, kafka_offset=raw.offset,
-            key_schema=key.schema, key=key.value, value_schema=value.schema, value=value.value,
-            timestamp=raw.timestamp if raw.timestamp >= 0 else None,
+            key_schema=key_sv.schema, key=key_sv.value, value_schema=value_sv.schema,
+            value=value_sv.value, timestamp=raw.timestamp if raw.timestamp >= 0 else None,
             timestamp_type=_TIMESTAMP_TYPES.get(int(raw.timestamp_type),
                                                 TimestampType.NO_TIMESTAMP_TYPE),
             headers=connect_headers,
         )  # fmt: skip
         for stage in self.chain.stages:
-            current = await self.errors.run(
-                Stage.TRANSFORMATION, class_name(stage.transformation),
-                functools.partial(stage.apply, current), consumed=raw,
-            )  # fmt: skip
+            try:
+                current = stage.apply(current)
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                current = await errors.recover(
+                    Stage.TRANSFORMATION, class_name(stage.transformation),
+                    functools.partial(stage.apply, current), exc, consumed=raw,
+                )  # fmt: skip
             if current is None or isinstance(current, Skip):
                 return None
         result: SinkRecord = current

@@ -24,6 +24,7 @@ import collections
 import functools
 import logging
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,7 +87,9 @@ class WorkerSourceTask(WorkerTask):
             ErrorSettings.from_config(self.connector_config), str(self.id), self.metrics
         )
         self._pending: collections.deque[_Submitted] = collections.deque()
-        self._committable: dict[str, tuple[Partition, Offset | None]] = {}
+        self._committable: dict[Hashable, tuple[Partition, Offset | None]] = {}
+        self._last_partition: Partition | None = None
+        self._last_key: Hashable = None
         store = env.offsets
         self._eos = env.worker.exactly_once_source and isinstance(store, TopicOffsetStore)
         self._txn = SourceTransactions(self, store) if isinstance(store, TopicOffsetStore) else None
@@ -153,51 +156,63 @@ class WorkerSourceTask(WorkerTask):
         return len(records)
 
     async def _submit(self, record: SourceRecord) -> None:
+        # Each plugin call runs inline; only a failure goes through the error handler.
         converters = self.converters
         assert converters is not None
+        errors = self.errors
         current: Any = record
         for stage in self.chain.stages:
-            current = await self.errors.run(
-                Stage.TRANSFORMATION, class_name(stage.transformation),
-                functools.partial(stage.apply, current), source=record,
-            )  # fmt: skip
+            try:
+                current = stage.apply(current)
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                current = await errors.recover(
+                    Stage.TRANSFORMATION, class_name(stage.transformation),
+                    functools.partial(stage.apply, current), exc, source=record,
+                )  # fmt: skip
             if current is None or isinstance(current, Skip):
                 self._pending.append(_Submitted(record, None))
                 return
         out: SourceRecord = current
         topic = out.topic
-        key = await self.errors.run(
-            Stage.KEY_CONVERTER, converters.key_class,
-            lambda: converters.key.from_connect_data(topic, out.key_schema, out.key, out.headers),
-            source=record,
-        )  # fmt: skip
-        value = await self.errors.run(
-            Stage.VALUE_CONVERTER, converters.value_class,
-            lambda: converters.value.from_connect_data(
+
+        def key() -> bytes | None:
+            return converters.key.from_connect_data(topic, out.key_schema, out.key, out.headers)
+
+        def value() -> bytes | None:
+            return converters.value.from_connect_data(
                 topic, out.value_schema, out.value, out.headers
-            ),
-            source=record,
-        )  # fmt: skip
-        headers = await self.errors.run(
-            Stage.HEADER_CONVERTER, converters.header_class,
-            lambda: [
-                (h.key, converters.header.from_connect_header(topic, h.key, h.schema, h.value))
-                for h in out.headers
-            ],
-            source=record,
-        )  # fmt: skip
-        if isinstance(key, Skip) or isinstance(value, Skip) or isinstance(headers, Skip):
-            self._pending.append(_Submitted(record, None))
-            return
-        header_list: list[tuple[str, bytes | str | None]] = list(headers)
+            )
+
+        def headers() -> list[tuple[str, bytes | str | None]]:
+            convert = converters.header.from_connect_header
+            return [(h.key, convert(topic, h.key, h.schema, h.value)) for h in out.headers]
+
+        converted: list[Any] = []
+        for stage_name, class_name_, convert in (
+            (Stage.KEY_CONVERTER, converters.key_class, key),
+            (Stage.VALUE_CONVERTER, converters.value_class, value),
+            (Stage.HEADER_CONVERTER, converters.header_class, headers),
+        ):
+            if convert is headers and not out.headers:
+                converted.append(None)
+                continue
+            try:
+                converted.append(convert())
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                result = await errors.recover(stage_name, class_name_, convert, exc, source=record)
+                if isinstance(result, Skip):
+                    self._pending.append(_Submitted(record, None))
+                    return
+                converted.append(result)
+        key_bytes, value_bytes, header_list = converted
         try:
             future = await self.producer.send(
-                topic, value, key=key, partition=out.kafka_partition,
+                topic, value_bytes, key=key_bytes, partition=out.kafka_partition,
                 timestamp_ms=out.timestamp, headers=header_list,
             )  # fmt: skip
         except KafkaError as exc:
-            await self.errors.failed(Stage.KAFKA_PRODUCE, class_name(self.producer), exc,
-                                     source=record)  # fmt: skip
+            await errors.failed(Stage.KAFKA_PRODUCE, class_name(self.producer), exc,
+                                source=record)  # fmt: skip
             self._pending.append(_Submitted(record, None))
             return
         self._pending.append(_Submitted(record, future))
@@ -214,27 +229,43 @@ class WorkerSourceTask(WorkerTask):
     async def _drain_acks(self) -> None:
         """Hand acknowledged records back to the task, in poll order."""
         pending = self._pending
-        while pending and (pending[0].future is None or pending[0].future.done()):
-            entry = pending.popleft()
-            metadata: RecordMetadata | None = None
-            if entry.future is not None:
-                error = entry.future.exception()
-                if error is None:
-                    metadata = entry.future.result()
-                    self.metrics.written()
-                    self.topics.add(metadata.topic)
-                else:
-                    await self.errors.failed(
-                        Stage.KAFKA_PRODUCE, class_name(self.producer), error, source=entry.record
-                    )
-            self._track(entry.record)
-            if self._wants_commit_record:
-                await invoke(self.task.commit_record, entry.record, metadata)
+        written = 0
+        try:
+            while pending and (pending[0].future is None or pending[0].future.done()):
+                entry = pending.popleft()
+                metadata: RecordMetadata | None = None
+                if entry.future is not None:
+                    error = entry.future.exception()
+                    if error is None:
+                        metadata = entry.future.result()
+                        written += 1
+                        if metadata.topic not in self.topics:
+                            self.topics.add(metadata.topic)
+                    else:
+                        await self.errors.failed(
+                            Stage.KAFKA_PRODUCE, class_name(self.producer), error,
+                            source=entry.record,
+                        )  # fmt: skip
+                self._track(entry.record)
+                if self._wants_commit_record:
+                    await invoke(self.task.commit_record, entry.record, metadata)
+        finally:
+            if written:
+                self.metrics.written(written)
 
     def _track(self, record: SourceRecord) -> None:
-        if record.source_partition is not None:
-            pid = partition_id(record.source_partition)
-            self._committable[pid] = (record.source_partition, record.source_offset)
+        partition = record.source_partition
+        if partition is None:
+            return
+        # Per record: a cheap key (the same dict object as last time, or its items);
+        # canonical JSON ids are made once per partition when committing.
+        if partition is not self._last_partition:
+            try:
+                self._last_key = frozenset(partition.items())
+            except TypeError:  # unhashable values
+                self._last_key = partition_id(partition)
+            self._last_partition = partition
+        self._committable[self._last_key] = (partition, record.source_offset)
 
     async def commit_offsets(self, *, drain: bool = True) -> None:
         """Store the offsets of every acknowledged record, then call ``task.commit()``.
@@ -248,7 +279,9 @@ class WorkerSourceTask(WorkerTask):
             return
         committable, self._committable = self._committable, {}
         try:
-            await self.env.offsets.write(self.id.connector, committable)
+            await self.env.offsets.write(
+                self.id.connector, {partition_id(p): (p, o) for p, o in committable.values()}
+            )
         except Exception:
             self.metrics.commit(False)
             for pid, entry in committable.items():
