@@ -35,7 +35,6 @@ from tidal.connectors.api import (
     Headers,
     OffsetAndMetadata,
     RetriableError,
-    SchemaAndValue,
     SinkRecord,
     SinkTask,
     TimestampType,
@@ -205,44 +204,43 @@ class WorkerSinkTask(WorkerTask):
         errors = self.errors
         topic = raw.topic
 
-        def headers() -> Headers:
-            convert = converters.header.to_connect_header
-            return Headers(
-                Header(k, sv.value, sv.schema)
-                for k, v in raw.headers
-                for sv in [convert(topic, k, v)]
-            )
-
         connect_headers: Any = Headers()
         if raw.headers:
-            try:
-                connect_headers = headers()
-            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-                connect_headers = await errors.recover(
-                    Stage.HEADER_CONVERTER, converters.header_class, headers, exc, consumed=raw
+
+            def headers() -> Headers:
+                convert = converters.header.to_connect_header
+                return Headers(
+                    Header(k, sv.value, sv.schema)
+                    for k, v in raw.headers
+                    for sv in [convert(topic, k, v)]
                 )
-                if isinstance(connect_headers, Skip):
-                    return None
 
-        def key() -> SchemaAndValue:
-            return converters.key.to_connect_data(topic, raw.key, connect_headers)
+            connect_headers = await errors.run(
+                Stage.HEADER_CONVERTER, converters.header_class, headers, consumed=raw
+            )
+            if isinstance(connect_headers, Skip):
+                return None
 
-        def value() -> SchemaAndValue:
-            return converters.value.to_connect_data(topic, raw.value, connect_headers)
-
-        converted: list[SchemaAndValue] = []
-        for stage_name, name, convert in (
-            (Stage.KEY_CONVERTER, converters.key_class, key),
-            (Stage.VALUE_CONVERTER, converters.value_class, value),
-        ):
-            try:
-                converted.append(convert())
-            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-                recovered = await errors.recover(stage_name, name, convert, exc, consumed=raw)
-                if isinstance(recovered, Skip):
-                    return None
-                converted.append(recovered)
-        key_sv, value_sv = converted
+        try:
+            key_sv: Any = converters.key.to_connect_data(topic, raw.key, connect_headers)
+        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+            key_sv = await errors.recover(
+                Stage.KEY_CONVERTER, converters.key_class,
+                lambda: converters.key.to_connect_data(topic, raw.key, connect_headers),
+                exc, consumed=raw,
+            )  # fmt: skip
+            if isinstance(key_sv, Skip):
+                return None
+        try:
+            value_sv: Any = converters.value.to_connect_data(topic, raw.value, connect_headers)
+        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+            value_sv = await errors.recover(
+                Stage.VALUE_CONVERTER, converters.value_class,
+                lambda: converters.value.to_connect_data(topic, raw.value, connect_headers),
+                exc, consumed=raw,
+            )  # fmt: skip
+            if isinstance(value_sv, Skip):
+                return None
         current: Any = SinkRecord(
             topic=topic, kafka_partition=raw.partition, kafka_offset=raw.offset,
             key_schema=key_sv.schema, key=key_sv.value, value_schema=value_sv.schema,

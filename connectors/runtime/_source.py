@@ -174,37 +174,45 @@ class WorkerSourceTask(WorkerTask):
                 return
         out: SourceRecord = current
         topic = out.topic
-
-        def key() -> bytes | None:
-            return converters.key.from_connect_data(topic, out.key_schema, out.key, out.headers)
-
-        def value() -> bytes | None:
-            return converters.value.from_connect_data(
+        try:
+            key_bytes: Any = converters.key.from_connect_data(
+                topic, out.key_schema, out.key, out.headers
+            )
+        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+            key_bytes = await errors.recover(
+                Stage.KEY_CONVERTER, converters.key_class,
+                lambda: converters.key.from_connect_data(topic, out.key_schema, out.key,
+                                                         out.headers),
+                exc, source=record,
+            )  # fmt: skip
+        try:
+            value_bytes: Any = converters.value.from_connect_data(
                 topic, out.value_schema, out.value, out.headers
             )
-
-        def headers() -> list[tuple[str, bytes | str | None]]:
-            convert = converters.header.from_connect_header
-            return [(h.key, convert(topic, h.key, h.schema, h.value)) for h in out.headers]
-
-        converted: list[Any] = []
-        for stage_name, class_name_, convert in (
-            (Stage.KEY_CONVERTER, converters.key_class, key),
-            (Stage.VALUE_CONVERTER, converters.value_class, value),
-            (Stage.HEADER_CONVERTER, converters.header_class, headers),
+        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+            value_bytes = await errors.recover(
+                Stage.VALUE_CONVERTER, converters.value_class,
+                lambda: converters.value.from_connect_data(topic, out.value_schema, out.value,
+                                                           out.headers),
+                exc, source=record,
+            )  # fmt: skip
+        header_list: Any = None
+        if out.headers:
+            header_list = await errors.run(
+                Stage.HEADER_CONVERTER, converters.header_class,
+                lambda: [
+                    (h.key, converters.header.from_connect_header(topic, h.key, h.schema, h.value))
+                    for h in out.headers
+                ],
+                source=record,
+            )  # fmt: skip
+        if (
+            isinstance(key_bytes, Skip)
+            or isinstance(value_bytes, Skip)
+            or isinstance(header_list, Skip)
         ):
-            if convert is headers and not out.headers:
-                converted.append(None)
-                continue
-            try:
-                converted.append(convert())
-            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-                result = await errors.recover(stage_name, class_name_, convert, exc, source=record)
-                if isinstance(result, Skip):
-                    self._pending.append(_Submitted(record, None))
-                    return
-                converted.append(result)
-        key_bytes, value_bytes, header_list = converted
+            self._pending.append(_Submitted(record, None))
+            return
         try:
             future = await self.producer.send(
                 topic, value_bytes, key=key_bytes, partition=out.kafka_partition,
