@@ -125,8 +125,11 @@ async def _tidal_consume(bootstrap: str, topic: str, count: int) -> float:
     from tidal.log.client.consumer import Consumer, TopicPartition  # noqa: PLC0415
 
     async with Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False) as consumer:
-        consumer.assign([TopicPartition(topic, p) for p in range(PARTITIONS)])
+        partitions = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(partitions)
         consumer.seek_to_beginning()
+        for tp in partitions:  # look the offsets up now, as aiokafka's awaited seek does
+            await consumer.position(tp)
         seen = 0
         start = _start()
         while seen < count:
