@@ -159,7 +159,8 @@ class App(BuilderFacade):
         self.config = dataclasses.replace(self.config, **overrides)
         if new_id != self._application_id:
             self.rename(new_id)
-            self.metrics = StreamsMetrics(new_id, self.metrics.registry)
+            # Same series, new label: nothing was recorded before the start.
+            self.metrics.application_id = new_id
         self._bootstrap = self.config.bootstrap_servers
 
     @property
