@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tidal.connectors.api import RetriableError, SinkRecord, SinkTask
-from tidal.connectors.builtin import FileStreamSinkConnector, FileStreamSinkTask
+from tidal.connectors.builtin import (
+    FileStreamSinkConnector,
+    FileStreamSinkTask,
+    FileStreamSourceConnector,
+)
 
 
 class PoisonSinkTask(FileStreamSinkTask):
@@ -40,3 +46,10 @@ class FlakySinkConnector(FileStreamSinkConnector):
 
     def task_class(self) -> type[SinkTask]:
         return FlakySinkTask
+
+
+class BrokenSourceConnector(FileStreamSourceConnector):
+    """A source connector that cannot start."""
+
+    def start(self, props: Mapping[str, str]) -> None:
+        raise RuntimeError("the upstream system is unreachable")
