@@ -157,6 +157,13 @@ class Broker:
 
     async def start(self) -> None:
         """Load consumer groups and offsets; the logs were recovered at init."""
+        # This node is every partition's only in-sync replica, so what its logs
+        # hold after recovery is committed: Kafka's leader moves its high
+        # watermark to the log end when the ISR is itself alone. Without this a
+        # kill -9 leaves the checkpointed (older) high watermark in place until
+        # the next append, hiding acknowledged records from consumers.
+        for log in self.logs.logs().values():
+            log.high_watermark = log.log_end_offset
         await self.groups.start()
         await self.txn.start()
         self._started = True
