@@ -7,9 +7,14 @@ polling (and keeps its place in the group) however long a restore takes,
 and tasks that are ready start processing while others still restore.
 
 Changelogs are read ``read_committed``: records of aborted transactions
-never reach a store, and the end of a changelog is its last stable offset.
-Under exactly-once a store whose offset is past that end is wiped and
-restored from the beginning (see :meth:`Restorer.add`).
+never reach a store. Under at-least-once a restore ends at the last stable
+offset. Under exactly-once it ends at the high watermark, read
+``read_committed``: it waits for every transaction open on the changelog to
+end (a previous owner's, settled when it commits, aborts or times out), so a
+store never misses records committed after an open transaction began; and
+a store whose offset is past the high watermark (the changelog lost records
+it had committed: deleted, recreated) is wiped and restored from the
+beginning (see :meth:`Restorer.add`).
 
 On a terminal the progress shows as a rich progress bar on stderr; without
 one, a log line when a restore starts and one when each task is done.
@@ -17,7 +22,6 @@ one, a log line when a restore starts and one when each task is done.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 import time
@@ -33,11 +37,6 @@ from tidal.streams.runtime._tasks import Task
 __all__ = ["Restorer"]
 
 log = logging.getLogger("tidal.streams.runtime")
-
-#: How long a store ahead of its changelog's stable end waits for the end to
-#: catch up (commit markers of a transaction that just committed) before it
-#: is wiped, under exactly-once.
-_AHEAD_GRACE_S = 5.0
 
 
 @dataclass(eq=False)
@@ -67,6 +66,15 @@ class Restorer:
             isolation_level="read_committed",
         )
         self._exactly_once = exactly_once
+        # Offsets are looked up by a consumer that never fetches: a broker answers
+        # a connection's requests in order, so behind a long-polling Fetch a
+        # ListOffsets would wait out fetch_max_wait_ms. Under exactly-once it
+        # reads high watermarks, where a restore ends.
+        self._offsets = Consumer(
+            dict(client_settings),
+            enable_auto_commit=False,
+            isolation_level="read_uncommitted" if exactly_once else "read_committed",
+        )
         self._metrics = metrics
         self._active: dict[TopicPartition, _Changelog] = {}
         self._pending: dict[Task, set[TopicPartition]] = {}
@@ -82,10 +90,14 @@ class Restorer:
 
     async def start(self) -> None:
         await self._consumer.start()
+        await self._offsets.start()
 
     async def close(self) -> None:
         self._stop_bar()
-        await self._consumer.close()
+        try:
+            await self._consumer.close()
+        finally:
+            await self._offsets.close()
 
     async def add(self, task: Task) -> bool:
         """Start restoring ``task``; True when there is nothing to replay."""
@@ -93,12 +105,12 @@ class Restorer:
         if not wanted:
             return True
         tps = list(wanted.values())
-        ends = await self._ends(wanted)
-        begins = await self._consumer.beginning_offsets(tps)
+        ends = await self._offsets.end_offsets(tps)
+        begins = await self._offsets.beginning_offsets(tps)
         todo: set[TopicPartition] = set()
         for store, tp in wanted.items():
             start = store.changelog_offset
-            if start is not None and start > ends[tp] and self._exactly_once:
+            if self._exactly_once and start is not None and start > ends[tp]:
                 self._wipe(task, store, tp, start, ends[tp])
                 start = None
             if start is None or start < begins[tp]:
@@ -127,31 +139,16 @@ class Restorer:
         self._advance_bar(total=total)
         return False
 
-    async def _ends(
-        self, wanted: dict[PartitionStore, TopicPartition]
-    ) -> dict[TopicPartition, int]:
-        """The changelogs' stable ends; under exactly-once, waits (a little)
-        for an end behind its store to catch up with commit markers."""
-        tps = list(wanted.values())
-        ends = await self._consumer.end_offsets(tps)
-        deadline = time.monotonic() + _AHEAD_GRACE_S
-        while self._exactly_once and time.monotonic() < deadline:
-            if all((s.changelog_offset or 0) <= ends[tp] for s, tp in wanted.items()):
-                break
-            await asyncio.sleep(0.1)
-            ends = await self._consumer.end_offsets(tps)
-        return ends
-
     @staticmethod
     def _wipe(task: Task, store: PartitionStore, tp: TopicPartition, at: int, end: int) -> None:
-        """Empty ``store``: it claims changelog records that were never committed.
+        """Empty ``store``: it claims changelog records the changelog does not hold.
 
         The runtime writes a store only after its transaction committed, so
         this means the changelog lost records (deleted, recreated, truncated);
-        state that may be ahead of what was committed is never kept.
+        state that may be ahead of the committed changelog is never kept.
         """
         log.warning(
-            "store '%s' of task %s is at changelog offset %d, past the committed end of %s-%d "
+            "store '%s' of task %s is at changelog offset %d, past the end of %s-%d "
             "(%d): wiping it and restoring from the changelog",
             store.name,
             task.id,
