@@ -213,6 +213,10 @@ def default_worker_settings(args: argparse.Namespace) -> dict[str, str]:
         # Kafka Connect's own default for its producers (Worker.baseProducerConfigs).
         "producer.max.in.flight.requests.per.connection": "1",
         "consumer.max.poll.records": str(args.max_poll_records),
+        # Kafka Connect's own advice at start-up when every plugin has a ServiceLoader
+        # manifest: finds plugins without scanning every jar (about 4 s less start-up
+        # here). Tidal keeps the setting and does nothing with it.
+        "plugin.discovery": "service_load",
     }
     for item in args.worker_setting:
         key, sep, value = item.partition("=")
@@ -299,7 +303,8 @@ class Run:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def rate(self, seconds: float | None) -> float | None:
-        """Records a second over ``seconds``."""
+        """Records a second over ``seconds``; None when the phase was too short to time
+        (begun and ended between two looks at the topic or the file)."""
         return None if not seconds or seconds <= 0 else self.records / seconds
 
     @property

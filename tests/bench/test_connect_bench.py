@@ -62,8 +62,11 @@ def _check_run(run: dict[str, Any], framework: str, clean_exit: tuple[int, ...])
     # The sink's file is the source's file, byte for byte.
     assert run["output_matches_input"] is True
     assert run["worker_exit_code"] in clean_exit
-    for key in ("end_to_end_records_per_s", "source_records_per_s", "sink_records_per_s"):
-        assert _positive(run[key]), (key, run)
+    assert _positive(run["end_to_end_records_per_s"]), run
+    # A phase shorter than the script's polling interval has no rate (None): at this
+    # size the whole topic may be written between two looks at its end offset.
+    for key in ("source_records_per_s", "sink_records_per_s"):
+        assert run[key] is None or _positive(run[key]), (key, run)
     # Records reach the topic before the output file is complete.
     assert 0 < run["seconds_to_first_record_in_topic"] <= run["seconds_to_all_records_in_topic"]
     assert run["seconds_to_all_records_in_topic"] <= run["seconds_to_complete_output"]
