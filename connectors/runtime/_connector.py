@@ -22,7 +22,7 @@ from ._source import WorkerSourceTask
 from ._status import State, Status, TargetState
 from ._task import TaskEnv, TaskId, WorkerTask
 
-__all__ = ["ConnectorRunner"]
+__all__ = ["ConnectorRunner", "new_task"]
 
 _log = logging.getLogger("tidal.connectors.runtime")
 
@@ -43,13 +43,30 @@ class _ConnectorContext:
         return TaskOffsetReader(self._runner.env.offsets, self._runner.name)
 
 
+def new_task(
+    kind: str, task_id: TaskId, config: dict[str, str], connector_config: dict[str, str],
+    env: TaskEnv,
+) -> WorkerTask:  # fmt: skip
+    """A source or sink worker task (not started)."""
+    cls: type[WorkerTask] = WorkerSinkTask if kind == "sink" else WorkerSourceTask
+    return cls(task_id, config, connector_config, env)
+
+
 class ConnectorRunner:
     """Starts, pauses, stops and restarts one connector and its tasks."""
 
     def __init__(
-        self, name: str, config: dict[str, str], target: TargetState, env: TaskEnv
+        self,
+        name: str,
+        config: dict[str, str],
+        target: TargetState,
+        env: TaskEnv,
+        *,
+        run_tasks: bool = True,
     ) -> None:
         self.name = name
+        #: False when the tasks run elsewhere (distributed mode places them one by one).
+        self.run_tasks = run_tasks
         self.config = config
         self.target = target
         self.env = env
@@ -160,9 +177,10 @@ class ConnectorRunner:
 
     def start_task(self, index: int) -> None:
         """Start (or start again) task ``index``."""
-        task_id = TaskId(self.name, index)
-        cls: type[WorkerTask] = WorkerSinkTask if self.type == "sink" else WorkerSourceTask
-        task = cls(task_id, self.task_configs[index], self.config, self.env)
+        if not self.run_tasks:
+            return
+        task = new_task(self.type, TaskId(self.name, index), self.task_configs[index],
+                        self.config, self.env)  # fmt: skip
         self.tasks[index] = task
         self.task_statuses[index] = task.status
         task.start(self.target)

@@ -1,4 +1,4 @@
-"""Distributed mode: workers sharing connectors through the broker.
+"""Distributed mode: workers sharing connectors and tasks through the broker.
 
 Every worker of a cluster (same ``group.id``) reads the config, offsets and status topics
 (see :mod:`._cluster_state`), so any worker answers any REST request: changes are written to
@@ -6,16 +6,18 @@ the config topic (one partition, so every worker applies them in the same order)
 worker returns once it has read its own write back.
 
 Who runs what: each worker joins the consumer group ``group.id`` on the partitions of
-``offset.storage.topic``, which serve as slots (it never reads them through that group). A
-connector lives in slot ``crc32(name) % partitions`` and runs, with all its tasks, on the
-worker that owns that slot. When a worker joins, leaves or dies (no heartbeat for
-``session.timeout.ms``) the group rebalances eagerly: every worker stops the connectors of
-the slots it gives up, committing their offsets, and starts those of the slots it gets,
-after reading the offsets topic to the end. Statuses are published to the status topic.
+``offset.storage.topic``, which serve as slots dealt round robin (it never reads them
+through that group). A connector instance lives in slot ``crc32(name) % partitions`` and
+its task ``n`` in the ``n + 1``-th slot after it; the worker owning a slot runs what lives
+there. The connector's worker publishes the task configs; the tasks' workers start them
+from the config topic. When a worker joins, leaves or dies (no heartbeat for
+``session.timeout.ms``) the group rebalances eagerly: every worker stops what lives in the
+slots it gives up, committing offsets, and starts what lives in the slots it gets, after
+reading the offsets topic to the end. Statuses are published to the status topic.
 
-This is an eager, connector-granular version of Kafka Connect's protocol: the group uses
-the consumer protocol rather than Kafka's ``connect`` protocol, so Tidal workers cannot
-share a group with Kafka Connect workers.
+This is an eager version of Kafka Connect's protocol: the group uses the consumer protocol
+rather than Kafka's ``connect`` protocol, so Tidal workers cannot share a group with Kafka
+Connect workers.
 """
 
 from __future__ import annotations
@@ -29,13 +31,12 @@ from typing import Any
 from tidal.log.client.consumer import Consumer, TopicPartition
 
 from ._cluster_state import ClusterState, ConfigChange, status_value
-from ._connector import ConnectorRunner
+from ._connector import ConnectorRunner, new_task
 from ._distributed_api import ClusterRequests, config_json
-from ._herder import restart_plan
 from ._metrics import ConnectMetrics
-from ._plugins import WorkerPlugins
-from ._status import State, Status
-from ._task import TaskId
+from ._plugins import WorkerPlugins, connector_type
+from ._status import State, Status, TargetState
+from ._task import TaskId, WorkerTask
 from ._topic_log import TopicLog, TopicOffsetStore
 from ._worker_config import WorkerConfig
 
@@ -79,6 +80,9 @@ class DistributedHerder(ClusterRequests):
         self._status_queue: asyncio.Queue[tuple[bytes, bytes | None]] = asyncio.Queue()
         self._member: Consumer | None = None
         self._loops: list[asyncio.Task[None]] = []
+        # The tasks running here, with the (task, connector) configs they started with.
+        self._tasks: dict[TaskId, WorkerTask] = {}
+        self._task_inputs: dict[TaskId, tuple[dict[str, str], dict[str, str]]] = {}
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -98,7 +102,9 @@ class DistributedHerder(ClusterRequests):
             "session.timeout.ms": str(self.worker.get("session.timeout.ms")),
             "heartbeat.interval.ms": str(self.worker.get("heartbeat.interval.ms")),
             "max.poll.interval.ms": str(self.worker.get("rebalance.timeout.ms")),
-            "partition.assignment.strategy": "range",
+            # Round robin deals neighbouring slots to different workers, so a connector's
+            # tasks (in consecutive slots) spread over the cluster.
+            "partition.assignment.strategy": "roundrobin",
             "client.id": f"connect-{self.worker_id}",
         })  # fmt: skip
         self._member = Consumer(settings)
@@ -114,6 +120,10 @@ class DistributedHerder(ClusterRequests):
                     await task
         if self._member is not None:
             await self._member.close()
+        self._owned.clear()
+        async with self._lock:
+            for task_id in list(self._tasks):
+                await self._stop_task(task_id)
         await super().stop()
         await self._flush_statuses()
         for task in self._loops:
@@ -152,14 +162,19 @@ class DistributedHerder(ClusterRequests):
         may start them."""
         self._owned -= {tp.partition for tp in revoked}
         async with self._lock:
-            for name in sorted(self._runners):
+            names = set(self._runners) | {t.connector for t in self._tasks}
+            for name in sorted(names):
                 await self._guarded(self._reconcile(name), name)
         await self._flush_statuses()
 
     on_partitions_lost = on_partitions_revoked
 
-    def _owns(self, name: str) -> bool:
-        return zlib.crc32(name.encode()) % self.offsets.log.partition_count in self._owned
+    def _slot(self, name: str, task: int = -1) -> int:
+        """A connector's slot, and its tasks' in the slots after it."""
+        return (zlib.crc32(name.encode()) + 1 + task) % self.offsets.log.partition_count
+
+    def _owns(self, name: str, task: int = -1) -> bool:
+        return self._slot(name, task) in self._owned
 
     # -- applying the config topic ---------------------------------------------------------
 
@@ -171,7 +186,7 @@ class DistributedHerder(ClusterRequests):
             return
         if change.kind in ("restart-connector", "restart-task"):
             self._actions.append(change)
-        elif change.kind != "tasks":
+        else:
             self._dirty.add(change.connector)
         self._wakeup.set()
 
@@ -201,14 +216,18 @@ class DistributedHerder(ClusterRequests):
 
     async def _reconcile(self, name: str) -> None:
         """Make what runs here for ``name`` match the cluster's config and target."""
+        await self._reconcile_connector(name)
+        await self._reconcile_tasks(name)
+
+    async def _reconcile_connector(self, name: str) -> None:
         config = self.cluster.configs.get(name)
         runner = self._runners.get(name)
         if config is None or not self._owns(name):
             if runner is not None:
                 del self._runners[name]
                 await runner.stop()
-            if config is None and runner is not None:
-                await self._forget_statuses(name, len(runner.task_configs))
+                if config is None:
+                    self._forget_status(f"status-connector-{name}")
             return
         target = self.cluster.target(name)
         if runner is not None and runner.config != config:
@@ -216,8 +235,7 @@ class DistributedHerder(ClusterRequests):
             await runner.stop()
             runner = None
         if runner is None:
-            await self.offsets.refresh()
-            runner = ConnectorRunner(name, dict(config), target, self.env)
+            runner = ConnectorRunner(name, dict(config), target, self.env, run_tasks=False)
             self._runners[name] = runner
             await runner.start()
         elif runner.target is not target:
@@ -226,20 +244,82 @@ class DistributedHerder(ClusterRequests):
             return
         await self._publish_task_configs(runner)
 
+    async def _reconcile_tasks(self, name: str) -> None:
+        """Run exactly the tasks of ``name`` whose slots this worker owns."""
+        config = self.cluster.configs.get(name)
+        target = self.cluster.target(name)
+        wanted: dict[TaskId, tuple[dict[str, str], dict[str, str]]] = {}
+        if config is not None and target is not TargetState.STOPPED:
+            for index, task_config in enumerate(self.cluster.task_configs.get(name, [])):
+                if task_config and self._owns(name, index):
+                    wanted[TaskId(name, index)] = (task_config, config)
+        for task_id in [t for t in self._tasks if t.connector == name]:
+            if self._task_inputs[task_id] != wanted.get(task_id):
+                await self._stop_task(task_id)
+                if config is None:
+                    self._forget_status(f"status-task-{task_id.connector}-{task_id.task}")
+        for task_id, (task_config, connector_config) in sorted(wanted.items()):
+            task = self._tasks.get(task_id)
+            if task is None:
+                await self._start_task(task_id, task_config, connector_config, target)
+            elif task.target is not target:
+                task.transition(target)
+
+    async def _start_task(
+        self,
+        task_id: TaskId,
+        task_config: dict[str, str],
+        connector_config: dict[str, str],
+        target: TargetState,
+    ) -> None:
+        await self.offsets.refresh()  # what the task's previous owner committed
+        kind = connector_type(self.plugins.connector_class(connector_config["connector.class"]))
+        task = new_task(kind, task_id, dict(task_config), dict(connector_config), self.env)
+        self._tasks[task_id] = task
+        self._task_inputs[task_id] = (task_config, connector_config)
+        task.start(target)
+
+    async def _stop_task(self, task_id: TaskId) -> None:
+        task = self._tasks.pop(task_id)
+        self._task_inputs.pop(task_id, None)
+        await task.stop()
+        runner = self._runners.get(task_id.connector)
+        if runner is not None:
+            runner.topics |= task.topics
+
     async def _act(self, change: ConfigChange) -> None:
-        runner = self._runners.get(change.connector)
-        if runner is None:
-            return
+        name = change.connector
         if change.kind == "restart-task":
-            await self._restart_task(runner, change.task)
+            task_id = TaskId(name, change.task)
+            if task_id in self._tasks:
+                inputs = self._task_inputs[task_id]
+                await self._stop_task(task_id)
+                await self._start_task(task_id, *inputs, self.cluster.target(name))
             return
         options = change.value or {}
-        _, restart_connector, tasks = restart_plan(
-            runner.state_info(), only_failed=bool(options.get("only-failed")),
-            include_tasks=bool(options.get("include-tasks")),
-        )  # fmt: skip
-        await self._restart(runner, restart_connector, tasks)
-        await self._publish_task_configs(runner)
+        only_failed = bool(options.get("only-failed"))
+        failed = State.FAILED
+        runner = self._runners.get(name)
+        if runner is not None and (not only_failed or runner.status.state is failed):
+            await self._restart_instance(runner)
+            await self._publish_task_configs(runner)
+        if options.get("include-tasks"):
+            for task_id in [t for t in self._tasks if t.connector == name]:
+                task = self._tasks[task_id]
+                if not only_failed or task.status.state is failed:
+                    inputs = self._task_inputs[task_id]
+                    await self._stop_task(task_id)
+                    await self._start_task(task_id, *inputs, self.cluster.target(name))
+
+    def active_topics(self, name: str) -> dict[str, Any]:
+        """Topics used, as far as this worker saw them (its connector and tasks)."""
+        answer = super().active_topics(name)
+        topics = set(answer[name]["topics"])
+        for task_id, task in self._tasks.items():
+            if task_id.connector == name:
+                topics |= task.topics
+        answer[name]["topics"] = sorted(topics)
+        return answer
 
     async def _publish_task_configs(self, runner: ConnectorRunner) -> None:
         if self.cluster.task_configs.get(runner.name) == runner.task_configs:
@@ -264,10 +344,8 @@ class DistributedHerder(ClusterRequests):
         key = f"status-connector-{name}".encode()
         self._status_queue.put_nowait((key, status_value(status)))
 
-    async def _forget_statuses(self, name: str, tasks: int) -> None:
-        self._status_queue.put_nowait((f"status-connector-{name}".encode(), None))
-        for index in range(tasks):
-            self._status_queue.put_nowait((f"status-task-{name}-{index}".encode(), None))
+    def _forget_status(self, key: str) -> None:
+        self._status_queue.put_nowait((key.encode(), None))
 
     async def _status_writer(self) -> None:
         while True:

@@ -8,10 +8,19 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from tests.connectors.runtime._helpers import BROKER_CONFIG, STRING, call, read_topic, wait_for
+from tests.connectors.runtime._helpers import (
+    BROKER_CONFIG,
+    STRING,
+    call,
+    lines,
+    read_topic,
+    wait_for,
+)
 from tidal.connectors.rest import ConnectWorker
 from tidal.log.broker import EmbeddedBroker
+from tidal.log.client.admin import AdminClient, NewTopic
 from tidal.log.client.consumer import Consumer, TopicPartition
+from tidal.log.client.producer import Producer
 
 SLOTS = 4
 
@@ -44,9 +53,7 @@ async def _owners(url: str, names: list[str]) -> dict[str, str] | None:
             return None
         if [t["state"] for t in body["tasks"]] != ["RUNNING"]:
             return None
-        if {t["worker_id"] for t in body["tasks"]} != {body["connector"]["worker_id"]}:
-            return None
-        owners[name] = body["connector"]["worker_id"]
+        owners[name] = body["tasks"][0]["worker_id"]
     return owners
 
 
@@ -99,13 +106,41 @@ async def test_two_workers_share_connectors_and_hand_them_over(tmp_path: Path) -
                 assert config_topic[f"commit-{names[0]}"] == {"tasks": 1}
                 assert config_topic[f"task-{names[0]}-0"]["properties"]["topic"] == "lines"
 
-                # Pausing through either worker reaches the owner.
+                # A sink's two tasks run in neighbouring slots, on different workers.
+                async with AdminClient(bootstrap_servers=bootstrap) as admin:
+                    await admin.create_topics([NewTopic("two", 2)])
+                async with Producer(bootstrap_servers=bootstrap) as producer:
+                    for n in range(20):
+                        await producer.send("two", b"r%d" % n, partition=n % 2)
+                    await producer.flush()
+                sink = {"connector.class": "FileStreamSink", "file": str(tmp_path / "two.txt"),
+                        "topics": "two", "tasks.max": "2"}  # fmt: skip
+                assert (await call("POST", second.url + "/connectors",
+                                   {"name": "two", "config": sink}))[0] == 201  # fmt: skip
+
+                async def spread_tasks() -> bool:
+                    _, body = await call("GET", first.url + "/connectors/two/status")
+                    states = [(t["state"], t["worker_id"]) for t in body["tasks"]]
+                    return (
+                        len(states) == 2
+                        and {s for s, _ in states} == {"RUNNING"}
+                        and len({w for _, w in states}) == 2
+                    )
+
+                await wait_for(spread_tasks, 30, "the sink's tasks on both workers")
+                await wait_for(lambda: len(lines(tmp_path / "two.txt")) == 20, 30, "20 lines")
+                assert sorted(lines(tmp_path / "two.txt")) == sorted(f"r{n}" for n in range(20))
+                assert (await call("DELETE", first.url + "/connectors/two"))[0] == 204
+
+                # Pausing through either worker reaches the task's worker.
                 name = next(n for n, o in owners.items() if o == first.herder.worker_id)
                 assert (await call("PUT", second.url + f"/connectors/{name}/pause"))[0] == 202
 
                 async def paused() -> bool:
                     _, body = await call("GET", first.url + f"/connectors/{name}/status")
-                    return body["connector"]["state"] == "PAUSED"
+                    return body["connector"]["state"] == "PAUSED" and [
+                        t["state"] for t in body["tasks"]
+                    ] == ["PAUSED"]
 
                 await wait_for(paused, 10, "the pause")
                 assert (await call("PUT", second.url + f"/connectors/{name}/resume"))[0] == 202
