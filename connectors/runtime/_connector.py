@@ -33,13 +33,16 @@ class _ConnectorContext:
         self._loop = asyncio.get_running_loop()
 
     def request_task_reconfiguration(self) -> None:
+        """Regenerate the task configs soon (safe from any thread)."""
         self._loop.call_soon_threadsafe(self._runner.schedule_reconfiguration)
 
     def raise_error(self, error: BaseException) -> None:
+        """Mark the connector FAILED (safe from any thread)."""
         self._loop.call_soon_threadsafe(self._runner.fail, error)
 
     @property
     def offset_storage_reader(self) -> TaskOffsetReader:
+        """Committed source offsets of the connector."""
         return TaskOffsetReader(self._runner.env.offsets, self._runner.name)
 
 

@@ -57,14 +57,17 @@ class _SourceTaskContext:
 
     @property
     def configs(self) -> dict[str, str]:
+        """The task's configuration."""
         return self._configs
 
     @property
     def offset_storage_reader(self) -> TaskOffsetReader:
+        """Committed source offsets of the connector."""
         return self._reader
 
     @property
     def transaction_context(self) -> None:
+        """None: connector-defined transaction boundaries are not offered."""
         return None
 
 
