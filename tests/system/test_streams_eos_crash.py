@@ -71,7 +71,14 @@ def _dump_tasks(*_):
     except RuntimeError:
         return
     for task in tasks:
-        task.print_stack(limit=8, file=sys.stderr)
+        print(f"task {task.get_name()}:", file=sys.stderr)
+        coro = task.get_coro()
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is not None:
+                code = frame.f_code
+                print(f"    {code.co_filename}:{frame.f_lineno} {code.co_name}", file=sys.stderr)
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
 
 
 signal.signal(signal.SIGUSR1, _dump_tasks)
