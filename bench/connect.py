@@ -660,6 +660,9 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
         "date": now_iso(),
         "command": "python bench/connect.py " + " ".join(args.argv),
         "git": git_state(ROOT, ["connectors", "log", "src", "bench"]),
+        # Where the measured package came from: this checkout (editable install), or a
+        # clean export of a commit put first on PYTHONPATH (see bench/README.md).
+        "tidal_package": tidal_package(),
         "machine": machine_facts(work),
         "settings": {
             "records": settings.records,
@@ -677,6 +680,13 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
         "summary": rows,
         "failures": sum(1 for r in runs if r.error),
     }
+
+
+def tidal_package() -> str:
+    """The folder ``import tidal`` loads (the workers inherit this process's PYTHONPATH)."""
+    import tidal  # noqa: PLC0415
+
+    return str(Path(tidal.__file__).parent)
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
