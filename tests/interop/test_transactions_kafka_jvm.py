@@ -13,6 +13,7 @@ Central; no Kafka broker runs.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -29,13 +30,14 @@ from tidal.log.protocol import NEED_DATA, Connection, ResponseReceived, Role
 from tidal.log.protocol.messages import InitProducerIdRequest, MetadataRequest, ProduceRequest
 from tidal.log.protocol.messages.metadata import MetadataRequestTopic
 from tidal.log.protocol.messages.produce import PartitionProduceData, TopicProduceData
-from tidal.log.records import SimpleRecord, encode_batch
+from tidal.log.records import SimpleRecord, encode_batch, iter_batches
 
 pytestmark = pytest.mark.kafka
 
 FETCH = Path(__file__).resolve().parents[1] / "peers" / "kafka-jvm" / "fetch.sh"
 TOPIC = "jvm-txn"
 RECORDS = 2000
+INVALID_TXN_STATE = 48
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +115,13 @@ def test_java_transactional_producer_and_read_committed_consumer(
     assert dict(zip(header, row, strict=False))["TransactionState"] == "CompleteCommit"
 
 
-def _produce_without_adding(bootstrap: str, topic: str) -> tuple[int, int]:
-    """A transactional producer's batch sent without AddPartitionsToTxn (a
-    hanging transaction), over a raw connection; its producer id and epoch."""
-    host, port = bootstrap.rsplit(":", 1)
+def _produce_without_adding(broker: EmbeddedBrokerThread, topic: str) -> tuple[int, int]:
+    """A hanging transaction: a transactional producer's batch for a partition
+    never added to its transaction. The broker refuses it over the wire
+    (transaction verification, KIP-890), so it is appended straight to the
+    leader's log, as a broker before Kafka 3.6 accepted it. The producer id
+    and epoch."""
+    host, port = broker.bootstrap_servers.rsplit(":", 1)
     conn = Connection(Role.CLIENT, client_id="hanging-producer")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
 
@@ -149,7 +154,16 @@ def _produce_without_adding(bootstrap: str, topic: str) -> tuple[int, int]:
             ),
             9,
         )  # fmt: skip
-        assert produced.responses[0].partition_responses[0].error_code == 0
+        assert produced.responses[0].partition_responses[0].error_code == INVALID_TXN_STATE
+
+    async def append() -> None:
+        log = broker.broker.partition_log(topic, 0)
+        assert log is not None
+        info = log.append(batch)
+        broker.broker.producer_state(topic, 0).on_log_append(iter_batches(batch), info)
+        log.high_watermark = log.log_end_offset
+
+    asyncio.run_coroutine_threadsafe(append(), broker.loop).result(10)
     return init.producer_id, init.producer_epoch
 
 
@@ -157,7 +171,7 @@ def test_kafka_transactions_abort_closes_a_hanging_transaction(
     kafka_libs: str, broker: EmbeddedBrokerThread
 ) -> None:
     bootstrap, topic = broker.bootstrap_servers, "jvm-hanging"
-    pid, epoch = _produce_without_adding(bootstrap, topic)
+    pid, epoch = _produce_without_adding(broker, topic)
     log = broker.broker.partition_log(topic, 0)
     assert log is not None
     assert broker.broker.last_stable_offset(topic, 0, log) == 0  # held back for good

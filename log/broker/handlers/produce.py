@@ -12,15 +12,21 @@ connection append in the order they arrived):
    batch does (CORRUPT_MESSAGE);
 3. on a topic whose ``cleanup.policy`` has ``compact``, every record needs a
    key: Kafka's ``LogValidator`` answers INVALID_RECORD naming the records;
-4. the idempotent-producer state judges the batch (a duplicate gets its
+4. a transactional batch must belong to a transaction the coordinator
+   knows is Ongoing on this partition (KIP-890 part 1, see
+   ``_verify_transaction``), or no marker would ever end it and the last
+   stable offset would stay behind it for good;
+5. the idempotent-producer state judges the batch (a duplicate gets its
    original offset, a gap OUT_OF_ORDER_SEQUENCE_NUMBER, an old epoch is
    fenced);
-5. the log validates and appends (CRC, size: MESSAGE_TOO_LARGE, ...: every
+6. the log validates and appends (CRC, size: MESSAGE_TOO_LARGE, ...: every
    ``RecordsError`` carries its Kafka code), a roll snapshots producer state;
-6. the high watermark moves to the log end offset (a single node is its own
+7. the high watermark moves to the log end offset (a single node is its own
    ISR, so acks 1 and all mean the same) and Fetch long polls are woken.
 
-A refused partition appends nothing; the others of the request go on.
+A refused partition appends nothing; the others of the request go on. A
+request carrying a transactional batch but no transactional id is refused as
+a whole with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as ``KafkaApis`` does.
 """
 
 from __future__ import annotations
@@ -59,8 +65,26 @@ UNKNOWN_TOPIC_OR_PARTITION = 3
 NOT_LEADER_OR_FOLLOWER = 6
 INVALID_TOPIC_EXCEPTION = 17
 RECORD_LIST_TOO_LARGE = 18
+NOT_ENOUGH_REPLICAS = 19
 INVALID_REQUIRED_ACKS = 21
+INVALID_PRODUCER_EPOCH = 47
+INVALID_TXN_STATE = 48
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53
 INVALID_RECORD = 87
+PRODUCER_FENCED = 90
+TRANSACTION_ABORTABLE = 120
+#: the first Produce version whose clients know TRANSACTION_ABORTABLE (Kafka 3.8, KIP-890)
+FIRST_ABORTABLE_PRODUCE_VERSION = 11
+#: the coordinator's answers that only mean "not verified yet", by name
+_UNVERIFIED = {
+    14: "COORDINATOR_LOAD_IN_PROGRESS",
+    15: "COORDINATOR_NOT_AVAILABLE",
+    16: "NOT_COORDINATOR",
+    51: "CONCURRENT_TRANSACTIONS",
+}
+_TRANSACTIONAL_BIT = 0x10
+#: where the low byte of a v2 batch's attributes is (Kafka's ``DefaultRecordBatch``)
+_ATTRIBUTES_LOW_BYTE = 22
 #: Kafka's ``AdminUtils.ADMIN_CLIENT_ID``: the one client allowed to write internal topics.
 ADMIN_CLIENT_ID = "__admin_client"
 
@@ -120,10 +144,78 @@ def _refuse_keyless(
     return _error(index, error.kafka_error_code, str(error))
 
 
+def _verify_transaction(
+    broker: Broker,
+    transactional_id: str | None,
+    topic: str,
+    index: int,
+    header: BatchHeader,
+    version: int,
+) -> PartitionProduceResponse | None:
+    """Kafka's transaction verification of a transactional batch (3.6+,
+    ``ReplicaManager.appendRecords`` asking the coordinator with
+    AddPartitionsToTxn ``verify_only``); the refusal, or None to append.
+
+    A legitimate producer always adds the partition (AddPartitionsToTxn)
+    before its first batch there, so only a stray or late batch is refused:
+    one of a transaction that already ended, or that never added this
+    partition. The codes are those ``AddPartitionsToTxnManager`` and
+    ``ReplicaManager`` give the producer: TRANSACTION_ABORTABLE from Produce
+    v11 on, INVALID_TXN_STATE "Partition was not added to the transaction"
+    before; INVALID_PRODUCER_EPOCH for a fenced epoch; NOT_ENOUGH_REPLICAS
+    (retriable, no metadata refresh) while the coordinator cannot tell.
+    """
+    if transactional_id is None:  # ``produce`` refuses such a request as a whole
+        return _error(index, TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
+    code = broker.txn.verify_partition(
+        transactional_id, header.producer_id, header.producer_epoch, (topic, index)
+    )
+    if code == NONE:
+        return None
+    if code == TRANSACTION_ABORTABLE:
+        if version >= FIRST_ABORTABLE_PRODUCE_VERSION:
+            return _error(index, TRANSACTION_ABORTABLE)
+        return _error(index, INVALID_TXN_STATE, "Partition was not added to the transaction")
+    if code == PRODUCER_FENCED:
+        return _error(index, INVALID_PRODUCER_EPOCH)
+    underlying = _UNVERIFIED.get(code)
+    if underlying is not None:
+        return _error(
+            index,
+            NOT_ENOUGH_REPLICAS,
+            "Unable to verify the partition has been added to the transaction. "
+            f"Underlying error: {underlying}",
+        )
+    return _error(index, code)
+
+
+def _has_transactional_batch(request: ProduceRequest) -> bool:
+    """Kafka's ``RequestUtils.hasTransactionalRecords``: a partition's batch
+    has the transactional attribute (read off the bytes; nothing is decoded)."""
+    return any(
+        data.records is not None
+        and len(data.records) > _ATTRIBUTES_LOW_BYTE
+        and data.records[_ATTRIBUTES_LOW_BYTE] & _TRANSACTIONAL_BIT
+        for topic in request.topic_data
+        for data in topic.partition_data
+    )
+
+
 def append_partition(
-    broker: Broker, topic: str, index: int, records: bytes | None, *, internal_ok: bool = False
+    broker: Broker,
+    topic: str,
+    index: int,
+    records: bytes | None,
+    *,
+    internal_ok: bool = False,
+    transactional_id: str | None = None,
+    version: int = FIRST_ABORTABLE_PRODUCE_VERSION,
 ) -> PartitionProduceResponse:
-    """Append one partition's record set; the partition's response."""
+    """Append one partition's record set; the partition's response.
+
+    ``transactional_id`` and ``version`` are the Produce request's: a
+    transactional batch is verified against that id's transaction.
+    """
     if topic in INTERNAL_TOPICS and not internal_ok:
         return _error(index, INVALID_TOPIC_EXCEPTION, f"Cannot append to internal topic {topic}")
     log = broker.partition_log(topic, index)
@@ -141,6 +233,10 @@ def append_partition(
             RECORD_LIST_TOO_LARGE,
             f"record set of {len(records)} bytes exceeds segment.bytes {log.config.segment_bytes}",
         )
+    if header.is_transactional:
+        refused = _verify_transaction(broker, transactional_id, topic, index, header, version)
+        if refused is not None:
+            return refused
     headers = [header]
     try:
         state = broker.producer_state(topic, index)
@@ -183,6 +279,8 @@ def append_partition(
 async def produce(ctx: RequestContext, request: ProduceRequest) -> ProduceResponse:
     """Append every partition's batches; answer per partition."""
     broker = ctx.broker
+    if request.transactional_id is None and _has_transactional_batch(request):
+        return _failed(request, ctx.api_version, TRANSACTIONAL_ID_AUTHORIZATION_FAILED)
     internal_ok = ctx.client_id == ADMIN_CLIENT_ID
     responses = []
     for topic in request.topic_data:
@@ -193,7 +291,13 @@ async def produce(ctx: RequestContext, request: ProduceRequest) -> ProduceRespon
                 continue
             parts.append(
                 append_partition(
-                    broker, topic.name, data.index, data.records, internal_ok=internal_ok
+                    broker,
+                    topic.name,
+                    data.index,
+                    data.records,
+                    internal_ok=internal_ok,
+                    transactional_id=request.transactional_id,
+                    version=ctx.api_version,
                 )
             )
         responses.append(TopicProduceResponse(name=topic.name, partition_responses=parts))

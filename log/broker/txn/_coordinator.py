@@ -35,6 +35,7 @@ CONCURRENT_TRANSACTIONS = 51
 OPERATION_NOT_ATTEMPTED = 55
 PRODUCER_FENCED = 90
 TRANSACTIONAL_ID_NOT_FOUND = 105
+TRANSACTION_ABORTABLE = 120
 
 _NO_ID = -1
 _COMPLETE = (TxnState.COMPLETE_COMMIT, TxnState.COMPLETE_ABORT)
@@ -180,6 +181,33 @@ class TransactionCoordinator(TransactionCore):
                 for tp in wanted
             }
         return dict.fromkeys(wanted, self._add(current, wanted))
+
+    def verify_partition(
+        self, transactional_id: str, producer_id: int, producer_epoch: int, tp: TopicPartition
+    ) -> int:
+        """Whether ``tp`` is in the producer's Ongoing transaction: Kafka's
+        ``handleVerifyPartitionsInTransaction`` (AddPartitionsToTxn v4
+        ``verify_only``), which a partition leader asks before it appends a
+        transactional batch, so a batch no transaction will ever end cannot
+        hold the last stable offset back (KIP-890 part 1).
+
+        NONE when it is; TRANSACTION_ABORTABLE when it is not (the leader
+        answers older Produce versions INVALID_TXN_STATE);
+        INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS
+        (a Prepare state) or the coordinator's own unavailability otherwise.
+        Two dict lookups: this runs on the produce path.
+        """
+        error = self._status()
+        if error != NONE:
+            return error
+        current = self.transactions.get(transactional_id)
+        if current is None or current.producer_id != producer_id:
+            return INVALID_PRODUCER_ID_MAPPING
+        if current.producer_epoch != producer_epoch:
+            return PRODUCER_FENCED
+        if current.state.is_prepare or current.state == TxnState.PREPARE_EPOCH_FENCE:
+            return CONCURRENT_TRANSACTIONS
+        return NONE if tp in current.partitions else TRANSACTION_ABORTABLE
 
     def add_offsets(
         self,

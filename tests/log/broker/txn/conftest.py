@@ -26,7 +26,7 @@ from tidal.log.protocol.messages import (
 from tidal.log.protocol.messages.add_partitions_to_txn import AddPartitionsToTxnTopic
 from tidal.log.protocol.messages.fetch import FetchPartition, FetchTopic
 from tidal.log.protocol.messages.produce import PartitionProduceData, TopicProduceData
-from tidal.log.records import SimpleRecord, encode_batch
+from tidal.log.records import SimpleRecord, encode_batch, iter_batches
 
 HANDLERS = registry()
 
@@ -124,7 +124,8 @@ class TxnProducer:
             for r in t.results_by_partition
         }
 
-    async def produce(self, topic: str, partition: int, count: int) -> Any:
+    def batch(self, count: int) -> bytes:
+        """The producer's next transactional batch of ``count`` records."""
         now = time.time_ns() // 1_000_000  # old timestamps would roll a segment per marker
         batch = encode_batch(
             [SimpleRecord(b"v%d" % i, key=b"k%d" % i, timestamp=now) for i in range(count)],
@@ -134,6 +135,22 @@ class TxnProducer:
             is_transactional=True,
         )
         self.sequence += count
+        return batch
+
+    def plant_hanging(self, topic: str, partition: int, count: int) -> None:
+        """Append a batch straight to the leader's log, as a broker without
+        transaction verification (before Kafka 3.6) accepted one for a
+        partition never added to the transaction: it hangs, since no marker
+        will ever end it."""
+        batch = self.batch(count)
+        log = self.broker.partition_log(topic, partition)
+        assert log is not None
+        info = log.append(batch)
+        self.broker.producer_state(topic, partition).on_log_append(iter_batches(batch), info)
+        log.high_watermark = log.log_end_offset
+
+    async def produce(self, topic: str, partition: int, count: int, version: int = 9) -> Any:
+        batch = self.batch(count)
         request = ProduceRequest(
             transactional_id=self.transactional_id,
             acks=-1,
@@ -145,7 +162,7 @@ class TxnProducer:
                 )
             ],
         )
-        response = await call_handler(self.broker, request, 9)
+        response = await call_handler(self.broker, request, version)
         return response.responses[0].partition_responses[0]
 
     async def end(self, commit: bool, version: int = 3) -> int:

@@ -50,7 +50,7 @@ async def test_hanging_transaction_is_aborted_on_request(broker: Broker) -> None
     hanging = TxnProducer(broker, "hanging")
     await hanging.init()
     # Data with no AddPartitionsToTxn: the coordinator will never end it here.
-    assert (await hanging.produce("data", 0, 3)).error_code == NONE
+    hanging.plant_hanging("data", 0, 3)
     assert (await fetch(broker, "data", 0, committed=True)).last_stable_offset == 0
 
     pid, epoch = hanging.producer_id, hanging.producer_epoch
