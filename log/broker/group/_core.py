@@ -56,6 +56,9 @@ class CoordinatorCore:
         #: True until :meth:`load` finished; requests get COORDINATOR_LOAD_IN_PROGRESS.
         self.loading = True
         self.closed = False
+        #: Batches appended so far (past the replayed ones): a batch's append
+        #: order, which orders offset commits as their log offsets would.
+        self.appended = 0
 
     def now(self) -> int:
         """The scheduler's clock, in ms."""
@@ -88,6 +91,7 @@ class CoordinatorCore:
         except (StorageError, RecordsError, OSError):
             _log.exception("group %s: writing __consumer_offsets failed", group_id)
             return errors.UNKNOWN_SERVER_ERROR
+        self.appended += 1
         return errors.NONE
 
     def store_group(self, group: ClassicGroup, assignment: dict[str, bytes]) -> int:
@@ -137,6 +141,7 @@ class CoordinatorCore:
         error = self._append(group.group_id, records, errors.INVALID_COMMIT_OFFSET_SIZE)
         if error == errors.NONE:
             group.offsets.update(offsets)
+            group.offset_positions.update(dict.fromkeys(offsets, self.appended))
         return error
 
     def cleanup_group(self, group: ClassicGroup, remove: Iterable[TopicPartition]) -> int:
@@ -147,6 +152,8 @@ class CoordinatorCore:
         offsets were removed.
         """
         removed = [tp for tp in remove if group.offsets.pop(tp, None) is not None]
+        for tp in removed:
+            group.offset_positions.pop(tp, None)
         if group.is_(GroupState.EMPTY) and not group.offsets:
             group.transition(GroupState.DEAD, self.now())
         now = self.now()
@@ -172,8 +179,20 @@ class CoordinatorCore:
         return await asyncio.to_thread(replay, self.storage, partitions)
 
     def _install(self, loaded: LoadedGroup) -> ClassicGroup:
-        group = ClassicGroup(loaded.group_id, offsets=dict(loaded.offsets))
+        group = ClassicGroup(
+            loaded.group_id,
+            offsets=dict(loaded.offsets),
+            offset_positions=dict(loaded.positions),
+        )
         group.pending_txn_offsets = {pid: dict(o) for pid, o in loaded.pending.items()}
+        # Later appends must order after every replayed record.
+        self.appended = max(
+            [
+                self.appended,
+                *loaded.positions.values(),
+                *(p.position for pending in loaded.pending.values() for p in pending.values()),
+            ]
+        )
         metadata = loaded.metadata
         if metadata is not None:
             group.protocol_type = metadata.protocol_type or None

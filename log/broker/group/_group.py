@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from tidal.log.broker.group._clock import TimerHandle
 from tidal.log.broker.group._messages import JoinGroupMember, JoinGroupResult, SyncGroupResult
-from tidal.log.broker.group._records import OffsetAndMetadata
+from tidal.log.broker.group._records import OffsetAndMetadata, PendingTxnOffset
 from tidal.log.broker.group._wire import CorruptGroupRecordError, subscribed_topics
 
 __all__ = ["CONSUMER_PROTOCOL_TYPE", "ClassicGroup", "GroupState", "MemberMetadata"]
@@ -112,8 +112,12 @@ class ClassicGroup:
     #: Members that got a JoinGroup answer but have not sent SyncGroup yet.
     pending_sync: set[str] = field(default_factory=set)
     offsets: dict[tuple[str, int], OffsetAndMetadata] = field(default_factory=dict)
+    #: Where the record behind each of ``offsets`` is in ``__consumer_offsets``
+    #: (its batch's append order): a transaction's offset replaces a committed
+    #: one at its COMMIT marker only if its own record came later.
+    offset_positions: dict[tuple[str, int], int] = field(default_factory=dict)
     #: Offsets committed inside open transactions, by producer id (TxnOffsetCommit).
-    pending_txn_offsets: dict[int, dict[tuple[str, int], OffsetAndMetadata]] = field(
+    pending_txn_offsets: dict[int, dict[tuple[str, int], PendingTxnOffset]] = field(
         default_factory=dict
     )
     #: Topics every member's "consumer" subscription names; ``None`` if unknown.

@@ -36,6 +36,7 @@ __all__ = [
     "MemberRecord",
     "OffsetAndMetadata",
     "OffsetCommitKey",
+    "PendingTxnOffset",
     "decode_group_metadata_value",
     "decode_key",
     "decode_offset_commit_value",
@@ -90,6 +91,17 @@ class OffsetAndMetadata:
     metadata: str = ""
     commit_timestamp: int = 0
     expire_timestamp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingTxnOffset:
+    """A transactional offset waiting for its transaction's marker, and where
+    its record is in ``__consumer_offsets`` (Kafka's
+    ``CommitRecordMetadataAndOffset``: the append order decides, at the
+    COMMIT marker, whether it replaces the committed offset)."""
+
+    position: int
+    value: OffsetAndMetadata
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from tidal.log.broker.group._records import (
     GroupMetadataValue,
     OffsetAndMetadata,
     OffsetCommitKey,
+    PendingTxnOffset,
     decode_group_metadata_value,
     decode_key,
     decode_offset_commit_value,
@@ -46,6 +47,7 @@ __all__ = [
     "LogOffsetsStorage",
     "MemoryOffsetsStorage",
     "OffsetsTopicStorage",
+    "apply_committed",
     "offsets_topic_config",
     "replay",
 ]
@@ -151,6 +153,21 @@ class LogOffsetsStorage:
 # ---- replay ----------------------------------------------------------------------------
 
 
+def apply_committed(
+    offsets: dict[tuple[str, int], OffsetAndMetadata],
+    positions: dict[tuple[str, int], int],
+    pending: dict[tuple[str, int], PendingTxnOffset],
+) -> None:
+    """Apply a committed transaction's offsets: Kafka's
+    ``GroupMetadata.completePendingTxnOffsetCommit``. An offset replaces the
+    committed one only if its record was appended after that one's; a plain
+    OffsetCommit written while the transaction was open is newer and stays."""
+    for tp, entry in pending.items():
+        if positions.get(tp, -1) < entry.position:
+            offsets[tp] = entry.value
+            positions[tp] = entry.position
+
+
 @dataclass(slots=True)
 class LoadedGroup:
     """What the log holds for one group."""
@@ -158,37 +175,47 @@ class LoadedGroup:
     group_id: str
     metadata: GroupMetadataValue | None = None
     offsets: dict[tuple[str, int], OffsetAndMetadata] = field(default_factory=dict)
+    #: the append order of the batch behind each of ``offsets``
+    positions: dict[tuple[str, int], int] = field(default_factory=dict)
     #: offsets of transactions with no marker yet, by producer id
-    pending: dict[int, dict[tuple[str, int], OffsetAndMetadata]] = field(default_factory=dict)
+    pending: dict[int, dict[tuple[str, int], PendingTxnOffset]] = field(default_factory=dict)
+
+
+#: a record and the append order of its batch
+_Positioned = tuple[int, Record]
 
 
 def _partition_records(
-    storage: OffsetsTopicStorage, partition: int
-) -> tuple[list[Record], dict[int, list[Record]]]:
-    """The records that apply, in log order, and the records of transactions
-    still open at the end, by producer id.
+    storage: OffsetsTopicStorage, partition: int, appended: int
+) -> tuple[list[_Positioned], dict[int, list[_Positioned]], int]:
+    """The records that apply, in log order, the records of transactions
+    still open at the end, by producer id, and the batches counted so far
+    (``appended`` before this partition): each record carries its batch's
+    number in that count, which orders batches as their offsets do.
 
-    A transactional offset commit applies where its COMMIT marker is; an
-    aborted one never does.
+    A transactional offset commit applies where its COMMIT marker is (if no
+    later plain commit replaced it, see ``_apply``); an aborted one never does.
     """
-    records: list[Record] = []
-    open_txns: dict[int, list[Record]] = {}
+    records: list[_Positioned] = []
+    open_txns: dict[int, list[_Positioned]] = {}
     for chunk in storage.read(partition):
         pos = 0
         for header in iter_batches(chunk):
+            appended += 1
             if header.is_control:
                 pending = open_txns.pop(header.producer_id, None)
                 if pending is not None:
                     marker = EndTransactionMarker.from_batch(decode_batch(chunk, pos))
                     if marker.type == ControlRecordType.COMMIT:
                         records.extend(pending)
-            elif header.is_transactional:
-                batch = decode_batch(chunk, pos)
-                open_txns.setdefault(header.producer_id, []).extend(batch.records)
             else:
-                records.extend(decode_batch(chunk, pos).records)
+                batch = [(appended, r) for r in decode_batch(chunk, pos).records]
+                if header.is_transactional:
+                    open_txns.setdefault(header.producer_id, []).extend(batch)
+                else:
+                    records.extend(batch)
             pos += header.size
-    return records, open_txns
+    return records, open_txns, appended
 
 
 def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, LoadedGroup]:
@@ -198,15 +225,16 @@ def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, Loade
     one bad record should not cost every other group its offsets).
     """
     groups: dict[str, LoadedGroup] = {}
+    appended = 0
     for partition in range(num_partitions):
         try:
-            records, open_txns = _partition_records(storage, partition)
+            records, open_txns, appended = _partition_records(storage, partition, appended)
         except RecordsError:
             _log.exception("skipping the rest of __consumer_offsets-%d: corrupt batch", partition)
             continue
-        for record in records:
+        for position, record in records:
             try:
-                _apply(groups, record)
+                _apply(groups, position, record)
             except CorruptGroupRecordError as exc:
                 _log.warning(
                     "skipping record at offset %d of __consumer_offsets-%d: %s",
@@ -215,9 +243,9 @@ def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, Loade
                     exc,
                 )
         for producer_id, pending in open_txns.items():
-            for record in pending:
+            for position, record in pending:
                 try:
-                    _apply_pending(groups, producer_id, record)
+                    _apply_pending(groups, producer_id, position, record)
                 except CorruptGroupRecordError as exc:
                     _log.warning("skipping a pending transactional offset: %s", exc)
     return {
@@ -227,17 +255,20 @@ def replay(storage: OffsetsTopicStorage, num_partitions: int) -> dict[str, Loade
     }
 
 
-def _apply_pending(groups: dict[str, LoadedGroup], producer_id: int, record: Record) -> None:
+def _apply_pending(
+    groups: dict[str, LoadedGroup], producer_id: int, position: int, record: Record
+) -> None:
     if record.key is None or record.value is None:
         return
     key = decode_key(record.key)
     if isinstance(key, OffsetCommitKey):
         group = groups.setdefault(key.group, LoadedGroup(key.group))
         pending = group.pending.setdefault(producer_id, {})
-        pending[(key.topic, key.partition)] = decode_offset_commit_value(record.value)
+        value = decode_offset_commit_value(record.value)
+        pending[(key.topic, key.partition)] = PendingTxnOffset(position, value)
 
 
-def _apply(groups: dict[str, LoadedGroup], record: Record) -> None:
+def _apply(groups: dict[str, LoadedGroup], position: int, record: Record) -> None:
     if record.key is None:
         raise CorruptGroupRecordError("record without a key")
     key = decode_key(record.key)
@@ -246,8 +277,13 @@ def _apply(groups: dict[str, LoadedGroup], record: Record) -> None:
         tp = (key.topic, key.partition)
         if record.value is None:
             group.offsets.pop(tp, None)
+            group.positions.pop(tp, None)
         else:
-            group.offsets[tp] = decode_offset_commit_value(record.value)
+            # A plain commit comes in log order, so it always applies; a
+            # committed transaction's offset comes at its marker and applies
+            # only over an older record (Kafka's load does the same).
+            value = decode_offset_commit_value(record.value)
+            apply_committed(group.offsets, group.positions, {tp: PendingTxnOffset(position, value)})
     elif isinstance(key, GroupMetadataKey):
         group = groups.setdefault(key.group, LoadedGroup(key.group))
         group.metadata = None if record.value is None else decode_group_metadata_value(record.value)

@@ -24,9 +24,11 @@ from tidal.log.broker.group._messages import OffsetCommitArgs, PartitionError, T
 from tidal.log.broker.group._rebalance import RebalanceOps
 from tidal.log.broker.group._records import (
     OffsetAndMetadata,
+    PendingTxnOffset,
     encode_offset_commit_key,
     encode_offset_commit_value,
 )
+from tidal.log.broker.group._storage import apply_committed
 from tidal.log.records import (
     ControlRecordType,
     RecordsError,
@@ -144,7 +146,10 @@ class TxnOffsetOps(RebalanceOps):
         except (StorageError, RecordsError, OSError):
             _log.exception("group %s: writing transactional offsets failed", group.group_id)
             return errors.UNKNOWN_SERVER_ERROR
-        group.pending_txn_offsets.setdefault(args.producer_id, {}).update(offsets)
+        self.appended += 1
+        pending = group.pending_txn_offsets.setdefault(args.producer_id, {})
+        for tp, value in offsets.items():
+            pending[tp] = PendingTxnOffset(self.appended, value)
         return errors.NONE
 
     def complete_txn(
@@ -169,7 +174,7 @@ class TxnOffsetOps(RebalanceOps):
                 group.pending_txn_offsets[producer_id] = pending
                 continue
             if commit:
-                group.offsets.update(pending)
+                apply_committed(group.offsets, group.offset_positions, pending)
 
 
 def _everywhere(args: OffsetCommitArgs, error: int) -> _CommitResult:
