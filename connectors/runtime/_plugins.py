@@ -18,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tidal.connectors.api import Connector, ExactlyOnceSupport, SinkConnector, SourceConnector
+from tidal.connectors.api import (
+    Connector,
+    ConnectorTransactionBoundaries,
+    ExactlyOnceSupport,
+    SinkConnector,
+    SourceConnector,
+)
 from tidal.connectors.builtin import FileStreamSinkConnector, FileStreamSourceConnector
 from tidal.connectors.config import ConfigError, ConfigInfos
 from tidal.connectors.converters import Converter, HeaderConverter
@@ -192,10 +198,12 @@ def _exactly_once_errors(
         elif answer is not ExactlyOnceSupport.SUPPORTED:
             errors.append(("exactly.once.support", "The connector does not support exactly-once "
                            "semantics with the provided configuration."))  # fmt: skip
-    if boundary == "connector":
+    supported = ConnectorTransactionBoundaries.SUPPORTED
+    if boundary == "connector" and connector.can_define_transaction_boundaries(props) != supported:
         errors.append(("transaction.boundary", (
-            "Connector-defined transaction boundaries are not supported by this worker yet. "
-            "Please reconfigure it to use a different transaction boundary definition."
+            "The connector does not support connector-defined transaction boundaries with the "
+            "given configuration. Please reconfigure it to use a different transaction "
+            "boundary definition."
         )))  # fmt: skip
     return errors
 

@@ -37,7 +37,7 @@ from ._errors import ErrorHandler, ErrorSettings, Skip, Stage, class_name
 from ._offsets import Offset, Partition, TaskOffsetReader, partition_id
 from ._task import WorkerTask
 from ._topic_log import TopicOffsetStore
-from ._transactions import SourceTransactions
+from ._transactions import ConnectorTransactionContext, SourceTransactions
 
 __all__ = ["WorkerSourceTask"]
 
@@ -51,9 +51,15 @@ class _Submitted:
 
 
 class _SourceTaskContext:
-    def __init__(self, configs: dict[str, str], reader: TaskOffsetReader) -> None:
+    def __init__(
+        self,
+        configs: dict[str, str],
+        reader: TaskOffsetReader,
+        transactions: ConnectorTransactionContext | None,
+    ) -> None:
         self._configs = configs
         self._reader = reader
+        self._transactions = transactions
 
     @property
     def configs(self) -> dict[str, str]:
@@ -66,9 +72,9 @@ class _SourceTaskContext:
         return self._reader
 
     @property
-    def transaction_context(self) -> None:
-        """None: connector-defined transaction boundaries are not offered."""
-        return None
+    def transaction_context(self) -> ConnectorTransactionContext | None:
+        """Present with ``transaction.boundary=connector`` under exactly-once."""
+        return self._transactions
 
 
 class WorkerSourceTask(WorkerTask):
@@ -104,7 +110,8 @@ class WorkerSourceTask(WorkerTask):
         task_cls = connector_cls().task_class()
         self.task = task_cls()  # type: ignore[assignment]
         reader = TaskOffsetReader(env.offsets, self.id.connector)
-        self.task.initialize(_SourceTaskContext(self.config, reader))
+        boundaries = self._txn.context if self._eos and self._txn is not None else None
+        self.task.initialize(_SourceTaskContext(self.config, reader, boundaries))
         # Calling the base class's no-op would cost a thread hop per record.
         self._wants_commit_record = type(self.task).commit_record is not SourceTask.commit_record
         self._started = False
@@ -152,10 +159,13 @@ class WorkerSourceTask(WorkerTask):
             await asyncio.sleep(0)  # a task that returns at once must not hog the loop
             return 0
         self.metrics.polled(len(records))
-        if self._txn is not None and self._eos:
-            self._txn.begin()
+        txn = self._txn if self._eos else None
         for record in records:
+            if txn is not None:
+                txn.begin()
             await self._submit(record)
+            if txn is not None:
+                await txn.after(record)
         return len(records)
 
     async def _submit(self, record: SourceRecord) -> None:

@@ -10,7 +10,10 @@ fences any older instance of the task still running elsewhere. Then, per transac
 
 ``transaction.boundary`` decides when a transaction ends: ``poll`` (default) after every
 non-empty poll, ``interval`` every ``transaction.boundary.interval.ms`` (default the worker's
-``offset.flush.interval.ms``). ``connector``-defined boundaries are refused at validation.
+``offset.flush.interval.ms``), ``connector`` when the task asks through
+``context.transaction_context``: ``commit_transaction(record)`` / ``abort_transaction(record)``
+end the transaction right after that record, without a record after the current poll's.
+An aborted transaction's records are never visible and their offsets never committed.
 A failure aborts the open transaction: its records and offsets are never visible to
 ``read_committed`` consumers, and the restarted task polls them again from the last
 committed offsets, so each record is delivered exactly once.
@@ -19,10 +22,11 @@ committed offsets, so each record is delivered exactly once.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import TYPE_CHECKING
 
-from tidal.connectors.api import invoke
+from tidal.connectors.api import SourceRecord, invoke
 from tidal.log.protocol.errors import KafkaError
 
 from ._offsets import Offset, Partition, offset_key, partition_id
@@ -31,7 +35,34 @@ from ._topic_log import TopicOffsetStore
 if TYPE_CHECKING:
     from ._source import WorkerSourceTask
 
-__all__ = ["SourceTransactions"]
+__all__ = ["ConnectorTransactionContext", "SourceTransactions"]
+
+
+class ConnectorTransactionContext:
+    """The ``TransactionContext`` of ``transaction.boundary=connector`` (any thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[tuple[str, SourceRecord | None]] = []
+
+    def commit_transaction(self, record: SourceRecord | None = None) -> None:
+        """Commit after ``record`` (or after the current poll's records)."""
+        with self._lock:
+            self._requests.append(("commit", record))
+
+    def abort_transaction(self, record: SourceRecord | None = None) -> None:
+        """Abort the transaction holding ``record`` (or the current one) after it."""
+        with self._lock:
+            self._requests.append(("abort", record))
+
+    def take(self, record: SourceRecord | None) -> str | None:
+        """The request made for ``record`` (identity; None: for the batch), if any."""
+        with self._lock:
+            for index, (kind, target) in enumerate(self._requests):
+                if target is record:
+                    del self._requests[index]
+                    return kind
+        return None
 
 
 class SourceTransactions:
@@ -47,7 +78,7 @@ class SourceTransactions:
         self.interval_s = (int(interval) if interval else default) / 1000
         self.open = False
         self.started = 0.0
-        self.submitted_before = 0
+        self.context = ConnectorTransactionContext() if self.boundary == "connector" else None
 
     def begin(self) -> None:
         """Open a transaction for the records about to be sent (unless one is open)."""
@@ -65,9 +96,22 @@ class SourceTransactions:
                 await task.wait_while_paused()
                 continue
             count = await task.poll_and_submit()
+            if self.context is not None:
+                await self.after(None)
+                continue
             due = self.boundary == "poll" or time.monotonic() - self.started >= self.interval_s
             if self.open and (count or self.boundary != "poll") and due:
                 await self.commit()
+
+    async def after(self, record: SourceRecord | None) -> None:
+        """Act on a boundary the connector set at ``record`` (None: at the end of a poll)."""
+        if self.context is None:
+            return
+        request = self.context.take(record)
+        if request == "commit":
+            await self.commit()
+        elif request == "abort":
+            await self.abort()
 
     def _offsets(self) -> dict[str, tuple[Partition, Offset | None]]:
         offsets: dict[str, tuple[Partition, Offset | None]] = {}
@@ -102,6 +146,14 @@ class SourceTransactions:
         self.store.remember(connector, offsets)
         await task.drain_acks()
         await invoke(task.task.commit)
+
+    async def abort(self) -> None:
+        """Abort the open transaction: its records and offsets are dropped."""
+        if not self.open:
+            return
+        self.open = False
+        await self.task.producer.abort_transaction()
+        self.task.pending.clear()
 
     async def close(self) -> None:
         """Commit the open transaction when stopping cleanly; abort it after a failure."""
