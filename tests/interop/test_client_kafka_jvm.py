@@ -69,8 +69,14 @@ async def test_admin_topics_and_configs(kafka_jvm: Any) -> None:
         resource = ConfigResource(ResourceType.TOPIC, topic)
         assert (await admin.describe_configs([resource]))[resource]["retention.ms"].value == "12345"
         await admin.incremental_alter_configs({resource: {"retention.ms": ("set", "54321")}})
-        entries = (await admin.describe_configs([resource]))[resource]
-        assert entries["retention.ms"].value == "54321"
+        # Kafka answers the alter once its controller committed the change; the
+        # broker applies it from the metadata log a moment later.
+        async with asyncio.timeout(15):
+            while True:
+                entries = (await admin.describe_configs([resource]))[resource]
+                if entries["retention.ms"].value == "54321":
+                    break
+                await asyncio.sleep(0.1)
         cluster = await admin.describe_cluster()
         assert cluster.cluster_id
         assert cluster.nodes
