@@ -249,13 +249,14 @@ async def test_exactly_once_survives_kill_9_of_app_and_broker(
     rng = random.Random()
     app_kills = broker_kills = stalled = 0
 
-    async def progress(before: int, timeout: float = 60) -> bool:
-        """Wait for a commit past ``before``, starting the app again if it stopped."""
+    async def progress(past: int, timeout: float = 60) -> bool:
+        """Wait until the committed input offsets reach ``past``, starting the app
+        again if it stopped."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not app.alive():
                 app.start()  # it stopped by itself (fenced, say): a supervisor restarts it
-            if await _committed_sum(bootstrap) > max(before, 0):
+            if await _committed_sum(bootstrap) >= past:
                 return True
             await asyncio.sleep(0.1)
         app.dump()
@@ -264,19 +265,21 @@ async def test_exactly_once_survives_kill_9_of_app_and_broker(
 
     try:
         for run in range(KILLS):
+            fed = records[: (run + 1) * chunk]
             await _produce(bootstrap, records[run * chunk : (run + 1) * chunk])
             before = await _committed_sum(bootstrap)
             app.start()
             # Kill it at a random moment once it has committed work of this run.
-            stalled += not await progress(before)
+            stalled += not await progress(min(max(before, 0) + 1, len(fed)))
             if run % BROKER_KILL_EVERY == BROKER_KILL_EVERY - 1:
                 await asyncio.sleep(rng.uniform(0, 0.5))
                 broker.kill()  # mid-transaction, most likely
                 broker_kills += 1
                 await asyncio.sleep(rng.uniform(0.2, 1.0))
                 broker.start()
-                # The app rides the restart (or stops and is started again).
-                stalled += not await progress(await _committed_sum(bootstrap))
+                # The app rides the restart (or stops and is started again) and
+                # finishes the input it has.
+                stalled += not await progress(len(fed))
             await asyncio.sleep(rng.uniform(0, 0.6))
             app.kill()
             app_kills += 1
