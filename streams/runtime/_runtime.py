@@ -246,8 +246,10 @@ class StreamsRuntime:
             return
         started = time.monotonic()
         if self.eos is not None:
+            before = self.eos.commits
             await self._commit_transaction()
-            self.metrics.committed(time.monotonic() - started)
+            if self.eos.commits > before:  # an interval with nothing to commit is not counted
+                self.metrics.committed(time.monotonic() - started)
             return
         await self.processor.send_outputs()
         active = [t for t in self.tasks.tasks.values() if not t.restoring]

@@ -141,7 +141,10 @@ async def test_outputs_are_visible_to_read_committed_only_after_the_commit(
         assert await read(broker, OUTPUT, "read_committed") == []
         assert await read(broker, CHANGELOG, "read_committed") == []
         assert await committed(broker, "wc") == {}
+        assert app.metrics.value("tidal_streams_commits_total") == 0
         await commit_now(app)
+        await commit_now(app)  # nothing new: no transaction, not counted
+        assert app.metrics.value("tidal_streams_commits_total") == 1
         assert_exact_counts(await read(broker, OUTPUT, "read_committed"), dict.fromkeys(WORDS, 2))
         assert sum(om.offset for om in (await committed(broker, "wc")).values()) == 12
         changelog = await read(broker, CHANGELOG, "read_committed")
