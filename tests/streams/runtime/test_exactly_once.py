@@ -25,7 +25,7 @@ from tests.streams.runtime._topology import INPUT, OUTPUT
 from tidal.log.broker import EmbeddedBroker
 from tidal.log.client.admin import AdminClient
 from tidal.log.client.consumer import Consumer, ConsumerRecord, TopicPartition
-from tidal.log.client.producer import Producer, TransactionAbortableError
+from tidal.log.client.producer import Producer, TransactionAbortableError, murmur2_partition
 from tidal.log.protocol.errors import NotEnoughReplicasError
 from tidal.streams.runtime import App, AppConfig
 from tidal.streams.runtime._eos import InstanceFencedError
@@ -290,3 +290,40 @@ async def test_a_store_ahead_of_the_committed_changelog_is_wiped_and_restored(
     again = eos_app(broker, tmp_path / "state")
     await again.run_async(timeout=30, stop_when_idle_ms=400)
     assert_exact_counts(await read(broker, OUTPUT, "read_committed"), dict.fromkeys(WORDS, 3))
+
+
+async def test_a_restore_waits_for_a_transaction_open_on_the_changelog(
+    broker: str, tmp_path: Path
+) -> None:
+    """Records committed after an open transaction began are restored too: the
+    restore ends at the high watermark, once that transaction ended."""
+    await produce(broker, words(2))
+    await eos_app(broker, tmp_path / "state").run_async(timeout=30, stop_when_idle_ms=400)
+    changelog = TopicPartition(CHANGELOG, murmur2_partition(b"apple", 3))
+    async with (
+        Producer(bootstrap_servers=broker, transactional_id="hanging") as hanging,
+        Producer(bootstrap_servers=broker, transactional_id="newer-owner") as newer,
+    ):
+        await hanging.init_transactions()
+        hanging.begin_transaction()  # a zombie's transaction, open in front...
+        await (await hanging.send(CHANGELOG, b"1", b"pear", partition=changelog.partition))
+        await newer.init_transactions()
+        newer.begin_transaction()  # ...of a record committed after it
+        await newer.send(CHANGELOG, b"100", b"apple", partition=changelog.partition)
+        await newer.commit_transaction()
+        await produce(broker, [(b"apple", b"x")])
+        app = eos_app(broker, tmp_path / "state")
+        await app.start()
+        try:
+            waiting = asyncio.create_task(app.wait(timeout=30, stop_when_idle_ms=400))
+            restorer = runtime_of(app).restorer
+            await wait_for(lambda: restorer.busy, what="the restore to begin")
+            await asyncio.sleep(0.5)
+            assert restorer.busy  # waiting for the open transaction to end
+            assert app.metrics.value("tidal_streams_records_processed_total") == 0
+            await hanging.abort_transaction()
+            await waiting
+        finally:
+            await app.close()
+    apples = [r for r in await read(broker, OUTPUT, "read_committed") if r.key == b"apple"]
+    assert [int(r.value or b"0") for r in apples] == [1, 2, 101]
