@@ -13,11 +13,12 @@ Then the ``read_committed`` output must be exactly what one run without
 crashes produces: for each key, the running totals of its values in input
 order, each once, none missing; and the changelog holds each final total.
 
-Size: ``TIDAL_EOS_CRASH_RECORDS`` (default 20000, sized for CI) input
-records and ``TIDAL_EOS_CRASH_KILLS`` (default 20) app kills. The full size
-of issue 6 is::
+Size: ``TIDAL_EOS_CRASH_RECORDS`` input records (default 100000, the size of
+issue 6) and ``TIDAL_EOS_CRASH_KILLS`` app kills (default 24, of which 4 with
+the broker killed too); about a minute on two busy cores. Smaller for a slow
+machine::
 
-    TIDAL_EOS_CRASH_RECORDS=100000 TIDAL_EOS_CRASH_KILLS=24 \\
+    TIDAL_EOS_CRASH_RECORDS=20000 TIDAL_EOS_CRASH_KILLS=20 \\
         pytest -q tests/system/test_streams_eos_crash.py
 """
 
@@ -42,8 +43,8 @@ from tidal.log.client.consumer import Consumer, ConsumerRecord, TopicPartition
 from tidal.log.client.producer import Producer
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDS = int(os.environ.get("TIDAL_EOS_CRASH_RECORDS", "20000"))
-KILLS = int(os.environ.get("TIDAL_EOS_CRASH_KILLS", "20"))
+RECORDS = int(os.environ.get("TIDAL_EOS_CRASH_RECORDS", "100000"))
+KILLS = int(os.environ.get("TIDAL_EOS_CRASH_KILLS", "24"))
 #: Every how many app runs the broker is killed too.
 BROKER_KILL_EVERY = 6
 KEYS = 100
