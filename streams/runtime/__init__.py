@@ -11,6 +11,7 @@ cluster is named, and runs the tasks of its share of the group. The parts:
 * ``_restore``: changelog restoration with progress;
 * ``_processing``: records through tasks, outputs to the producer, bad input;
 * ``_runtime``: the loop, the commit order, rebalance callbacks;
+* ``_eos``: exactly-once, the transaction of each commit interval;
 * ``_metrics``: Prometheus metrics;
 * ``_app``: the :class:`App` facade.
 """
@@ -24,6 +25,7 @@ from tidal.streams.runtime._config import (
     AppConfig,
     ConfigurationError,
 )
+from tidal.streams.runtime._eos import InstanceFencedError
 from tidal.streams.runtime._metrics import StreamsMetrics
 from tidal.streams.runtime._processing import DLQ_HEADERS
 from tidal.streams.runtime._tasks import RuntimeTaskContext, StoreOpener
@@ -36,6 +38,7 @@ __all__ = [
     "App",
     "AppConfig",
     "ConfigurationError",
+    "InstanceFencedError",
     "RuntimeTaskContext",
     "StoreOpener",
     "StreamsAssignor",

@@ -27,8 +27,7 @@ from tidal.log.client.admin import AdminClient
 from tidal.log.client.consumer import Consumer, ConsumerRecord, TopicPartition
 from tidal.log.client.producer import Producer, TransactionAbortableError, murmur2_partition
 from tidal.log.protocol.errors import NotEnoughReplicasError
-from tidal.streams.runtime import App, AppConfig
-from tidal.streams.runtime._eos import InstanceFencedError
+from tidal.streams.runtime import App, AppConfig, InstanceFencedError
 from tidal.streams.runtime._runtime import StreamsRuntime
 
 WORDS = [b"apple", b"pear", b"fig", b"plum", b"kiwi", b"lime"]
