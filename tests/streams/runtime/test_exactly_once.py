@@ -326,3 +326,45 @@ async def test_a_restore_waits_for_a_transaction_open_on_the_changelog(
             await app.close()
     apples = [r for r in await read(broker, OUTPUT, "read_committed") if r.key == b"apple"]
     assert [int(r.value or b"0") for r in apples] == [1, 2, 101]
+
+
+async def test_tasks_handed_over_between_instances_mid_stream_stay_exact(
+    broker: str, tmp_path: Path
+) -> None:
+    """Revocations commit a transaction, assignments restore read_committed: across
+    two handovers under load every count goes 1, 2, ... once."""
+    vocabulary = [b"w%02d" % i for i in range(30)]
+
+    def batch(rounds: int) -> list[tuple[bytes, bytes]]:
+        return [(w, b"x") for _ in range(rounds) for w in vocabulary]
+
+    first = eos_app(broker, tmp_path / "a")
+    second = eos_app(broker, tmp_path / "b")
+    one = asyncio.create_task(first.run_async(timeout=120))
+    two: asyncio.Task[None] | None = None
+    try:
+        await produce(broker, batch(20))
+        await wait_for(lambda: len(first.local_tasks()) == 3, what="the first owns every task")
+        two = asyncio.create_task(second.run_async(timeout=120))
+        await produce(broker, batch(20))  # processed while the tasks move
+        await wait_for(
+            lambda: first.local_tasks() and second.local_tasks(), what="the tasks shared"
+        )
+        await produce(broker, batch(20))
+        second.stop()  # its tasks go back to the first, mid-stream
+        await produce(broker, batch(20))
+        await asyncio.wait_for(two, 60)
+        await wait_for(
+            lambda: _count(broker, OUTPUT, "read_committed", len(vocabulary) * 80),
+            timeout=60,
+            what="every output committed",
+        )
+    finally:
+        first.stop()
+        await asyncio.wait_for(one, 60)
+        if two is not None and not two.done():
+            second.stop()
+            await asyncio.wait_for(two, 60)
+    assert first.state == second.state == "stopped"
+    assert second.metrics.value("tidal_streams_records_processed_total") > 0
+    assert_exact_counts(await read(broker, OUTPUT, "read_committed"), dict.fromkeys(vocabulary, 80))
