@@ -131,6 +131,9 @@ class App(BuilderFacade):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._stop_requested = threading.Event()
+        #: How many :meth:`wait` calls are processing; :meth:`close` stops them first.
+        self._waiting = 0
+        self._wait_done: asyncio.Event | None = None
         self._bootstrap: str | None = bootstrap_servers
         #: The port ``/metrics`` is served on once started (``metrics_port=0``: a free one).
         self.metrics_port: int | None = None
@@ -252,6 +255,9 @@ class App(BuilderFacade):
         interval = self.config.commit_interval / 1000
         poll_ms = min(100, self.config.commit_interval)
         next_commit = time.monotonic() + interval
+        done = self._wait_done = self._wait_done or asyncio.Event()
+        self._waiting += 1
+        done.clear()
         try:
             while not stop.is_set():
                 now = time.monotonic()
@@ -274,11 +280,22 @@ class App(BuilderFacade):
                 self.state = "failed"
                 log.error("the app stops: %s", e)
             raise
+        finally:
+            self._waiting -= 1
+            if self._waiting == 0:
+                done.set()
 
     async def close(self) -> None:
-        """Final commit (unless the app failed), leave the group, stop the broker."""
+        """Final commit (unless the app failed), leave the group, stop the broker.
+
+        A :meth:`wait` still processing is stopped first (it returns normally):
+        closing an app is not a failure of it.
+        """
         if self.state in ("stopped", "created"):
             return
+        if self._waiting and self._wait_done is not None:
+            self.stop()
+            await self._wait_done.wait()
         await self._shutdown(failed=self.state == "failed")
         if self.state != "failed":
             self.state = "stopped"

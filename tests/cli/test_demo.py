@@ -2,8 +2,10 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,34 @@ def test_demo_exits_nonzero_when_the_result_disagrees(
     assert "topic user-totals user-0" in result.output
     # Without --state-dir the run's temporary directory is gone afterwards.
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_while_processing_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "COLUMNS": "120", "TMPDIR": str(tmp_path)}
+    out_path, err_path = tmp_path / "stdout", tmp_path / "stderr"
+    with out_path.open("w") as out, err_path.open("w") as err:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "tidal", "demo", "--records", "200000"],
+            stdout=out,
+            stderr=err,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "broker on" not in out_path.read_text() and time.monotonic() < deadline:
+                assert demo.poll() is None, err_path.read_text()
+                time.sleep(0.1)
+            assert "broker on" in out_path.read_text(), err_path.read_text()
+            time.sleep(2.0)  # the app's wait and the producer are running
+            assert demo.poll() is None, "the demo ended before Ctrl-C"
+            demo.send_signal(signal.SIGINT)
+            code = demo.wait(timeout=60)
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait(timeout=10)
+    stderr = err_path.read_text()
+    assert code == 130, stderr
+    assert "Traceback" not in stderr
+    assert "never retrieved" not in stderr
+    assert list(tmp_path.glob("tidal-demo-*")) == [], "the temporary directory was left"

@@ -267,6 +267,8 @@ async def run_demo(
     started = time.perf_counter()
     with console.status("starting the embedded broker and the app"):
         await app.start()
+    processing: asyncio.Task[None] | None = None
+    producing: asyncio.Task[None] | None = None
     try:
         console.print(f"broker on [bold]{app.bootstrap_servers}[/], state in [bold]{state_dir}[/]")
         # Output topics are the user's to create, as in Kafka Streams (the app
@@ -317,6 +319,13 @@ async def run_demo(
             outcome.stores_entries[name] = store.approximate_num_entries()
     finally:
         with console.status("final commit and shutdown"):
+            # Stop both tasks before closing (Ctrl-C lands here with them running):
+            # the producer is cancelled, the app's wait returns after a stop.
+            if producing is not None:
+                producing.cancel()
+            app.stop()
+            running = [t for t in (producing, processing) if t is not None]
+            await asyncio.gather(*running, return_exceptions=True)
             await app.close()
     outcome.elapsed = time.perf_counter() - started
     return outcome
