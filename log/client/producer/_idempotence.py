@@ -8,6 +8,18 @@ UNKNOWN_PRODUCER_ID, or reported OUT_OF_ORDER_SEQUENCE_NUMBER for the oldest
 batch in flight) the producer gets a new id and epoch and starts every
 partition again at sequence 0 (KIP-360), once nothing is in flight; batches
 still queued are re-stamped when drained.
+
+A partition that holds no state of the producer accepts any first sequence
+(as Kafka's ``checkSequence`` does), so it cannot refuse a later batch that
+overtook earlier ones, or was sent while they failed with a retriable
+error. Until a partition has acked a batch of the current epoch it gets one
+batch at a time; after that it answers OUT_OF_ORDER_SEQUENCE_NUMBER to a
+batch that does not continue its sequence, which the sender retries behind
+the earlier ones. Only when that batch is the next one after the last
+acknowledged (the partition lost what we sent it) is the sequence broken.
+A batch answered so whose sequence is at or before the last acknowledged can
+never be written in order (the partition wrote a later one): it fails, which
+breaks the sequence too.
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ class IdempotenceState:
         self.producer_id = NO_PRODUCER_ID
         self.producer_epoch = NO_PRODUCER_EPOCH
         self._next: dict[TopicPartition, int] = {}
+        #: Last sequence acknowledged per partition at the current epoch.
+        self._acked: dict[TopicPartition, int] = {}
         #: Batches in flight per partition (the sender keeps this).
         self.in_flight: dict[TopicPartition, int] = {}
         #: Set when the sequence of some partition broke; see the module doc.
@@ -50,7 +64,30 @@ class IdempotenceState:
         self.producer_id = producer_id
         self.producer_epoch = epoch
         self._next.clear()
+        self._acked.clear()
         self.needs_reset = False
+
+    def acknowledged(self, tp: TopicPartition, producer_id: int, epoch: int, last: int) -> None:
+        """A batch of ``tp`` ending at sequence ``last`` was written (or was a duplicate)."""
+        if producer_id != self.producer_id or epoch != self.producer_epoch:
+            return
+        prev = self._acked.get(tp)
+        # sequences wrap: ``last`` is newer when less than half the range ahead
+        if prev is None or 0 < (last - prev) % (_SEQUENCE_MAX + 1) <= _SEQUENCE_MAX // 2:
+            self._acked[tp] = last
+
+    def has_acked(self, tp: TopicPartition) -> bool:
+        """Whether ``tp`` acked a batch of the current epoch: it knows the producer."""
+        return tp in self._acked
+
+    def is_behind(self, tp: TopicPartition, sequence: int) -> bool:
+        """Whether ``tp`` already acknowledged ``sequence`` or a later one."""
+        acked = self._acked.get(tp)
+        return acked is not None and (acked - sequence) % (_SEQUENCE_MAX + 1) <= _SEQUENCE_MAX // 2
+
+    def is_next(self, tp: TopicPartition, sequence: int) -> bool:
+        """Whether ``sequence`` directly follows the last one ``tp`` acknowledged."""
+        return sequence == (self._acked.get(tp, -1) + 1) & _SEQUENCE_MAX
 
     def total_in_flight(self) -> int:
         return sum(self.in_flight.values())

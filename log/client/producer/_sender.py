@@ -13,11 +13,12 @@ linger/backoff deadline):
    requests out, send one request with one batch per partition, up to
    ``max_request_size``.
 
-Ordering: with idempotence up to five batches per partition are in flight;
-a batch to retry goes back to the head of its partition and is sent again
-only once nothing else of that partition is in flight, so retries reach the
-broker in sequence order. Without idempotence, ``max_in_flight=1`` keeps
-order as in Kafka.
+Ordering: with idempotence up to five batches per partition are in flight
+once the partition has acked a batch of the current epoch (before that, one:
+see ``_idempotence``); a batch to retry goes back to the head of its
+partition and is sent again only once nothing else of that partition is in
+flight, so retries reach the broker in sequence order. Without idempotence,
+``max_in_flight=1`` keeps order as in Kafka.
 """
 
 from __future__ import annotations
@@ -176,6 +177,10 @@ class Sender:
             return in_flight == 0 or self.config.max_in_flight_requests_per_connection > 1
         if batch.has_sequence:  # a retry: alone, in order
             return in_flight == 0
+        if not self.idempotence.has_acked(tp):
+            # The partition may not know us yet and would take any sequence
+            # first: one batch at a time until it has acked one (module doc).
+            return in_flight == 0
         return in_flight < self.config.max_in_flight_requests_per_connection
 
     def _drain(self, tps: list[TopicPartition]) -> list[ProducerBatch]:
@@ -221,14 +226,20 @@ class Sender:
     async def _init_producer(self) -> None:
         idem = self.idempotence
         assert idem is not None
-        try:
-            response = await self.kernel.retry(
-                lambda: self.kernel.send_to_any(
-                    InitProducerIdRequest, lambda v: init_producer_id_request(idem, v)
-                ),
-                timeout_ms=self.config.max_block_ms,
+
+        async def attempt() -> tuple[int, int]:
+            # A retriable code in the answer (COORDINATOR_LOAD_IN_PROGRESS
+            # while a broker starts) is raised here, so it is retried with
+            # backoff like a failed request.
+            response = await self.kernel.send_to_any(
+                InitProducerIdRequest, lambda v: init_producer_id_request(idem, v)
             )
-            pid, epoch = read_init_producer_id(response)
+            return read_init_producer_id(response)
+
+        try:
+            pid, epoch = await self.kernel.retry(
+                attempt, timeout_ms=self.config.delivery_timeout_ms
+            )
             for batch in self.acc.queued():  # their sequences belong to the old epoch
                 batch.set_producer(pid, epoch, -1)
             idem.set_producer(pid, epoch)
@@ -291,14 +302,22 @@ class Sender:
                 if batch is None:
                     continue
                 if p.error_code == 0:
+                    self._acknowledged(batch)
                     batch.complete(p.base_offset, p.log_append_time_ms)
                 elif p.error_code == DuplicateSequenceNumberError.code:
+                    self._acknowledged(batch)
                     batch.complete(-1, -1)  # written before; the offset is not known
                 else:
                     message = p.error_message or None
                     self._handle_error(batch, error_for_code(p.error_code)(message))
         for batch in by_tp.values():
             self._handle_error(batch, KafkaError("no answer for this partition in the response"))
+
+    def _acknowledged(self, batch: ProducerBatch) -> None:
+        idem = self.idempotence
+        if idem is not None and batch.has_sequence:
+            last = (batch.sequence + batch.record_count - 1) & 0x7FFFFFFF
+            idem.acknowledged(batch.tp, batch.producer_id, batch.producer_epoch, last)
 
     def _handle_error(self, batch: ProducerBatch, error: KafkaError) -> None:
         now = time.monotonic()
@@ -314,14 +333,27 @@ class Sender:
             self.acc.split_and_requeue(batch)
             return
         idem = self.idempotence
+        if (
+            isinstance(error, OutOfOrderSequenceNumberError)
+            and idem is not None
+            and batch.producer_epoch == idem.producer_epoch
+            and idem.is_behind(batch.tp, batch.sequence)
+        ):
+            # The partition wrote a later batch: this one would land out of order.
+            self._fail(batch, error)
+            return
         resets = isinstance(error, UnknownProducerIdError | OutOfOrderSequenceNumberError)
         # Our sequence broke for this partition (KIP-360): restart at a new epoch.
-        # An out-of-order answer behind an earlier failed batch needs no reset.
+        # An out-of-order answer to a batch that is not the next one after the
+        # last acknowledged needs no reset: an earlier batch is still in flight
+        # or to be retried, and this one is retried behind it (Kafka's canRetry).
         if (
             resets
             and idem is not None
             and batch.producer_epoch == idem.producer_epoch
-            and (isinstance(error, UnknownProducerIdError) or not self._behind_a_retry(batch))
+            and (
+                isinstance(error, UnknownProducerIdError) or idem.is_next(batch.tp, batch.sequence)
+            )
         ):
             idem.needs_reset = True
         retriable = error.retriable or (resets and idem is not None)
@@ -339,10 +371,6 @@ class Sender:
             self.acc.requeue(batch)
             return
         self._fail(batch, self._timeout_error(batch, now) if expired and retriable else error)
-
-    def _behind_a_retry(self, batch: ProducerBatch) -> bool:
-        dq = self.acc.batches.get(batch.tp)
-        return bool(dq) and any(b.attempts and b.sequence < batch.sequence for b in dq or ())
 
     def _fail(self, batch: ProducerBatch, error: BaseException) -> None:
         idem = self.idempotence

@@ -17,7 +17,15 @@ from tidal.log.broker.producer import (
     in_sequence,
     increment_sequence,
 )
-from tidal.log.records import BatchHeader, SimpleRecord, encode_batch, read_batch_header
+from tidal.log.records import (
+    BatchHeader,
+    ControlRecordType,
+    SimpleRecord,
+    encode_batch,
+    encode_control_batch,
+    iter_batches,
+    read_batch_header,
+)
 
 PID = 1000
 TS = 1_700_000_000_000
@@ -235,3 +243,30 @@ def test_expired_producers_are_removed_unless_in_a_transaction(tmp_path: Path) -
     assert list(state.producers) == [3]
     # Once expired, the producer is unknown and may continue at any sequence.
     assert state.check_and_plan(header(7, pid=1)).should_append
+
+
+def test_an_epoch_known_from_a_marker_alone_must_start_at_sequence_zero(part: Partition) -> None:
+    # The coordinator fenced epoch 0 with a marker at epoch 1: the partition has
+    # seen epoch 1 but holds no batch of it. As in Kafka's checkSequence, only
+    # a producer the partition does not know at all may start anywhere.
+    part.produce(header(0, 2, transactional=True))
+    marker = encode_control_batch(
+        ControlRecordType.ABORT,
+        producer_id=PID,
+        producer_epoch=1,
+        coordinator_epoch=0,
+        timestamp=TS,
+    )
+    (marker_header,) = iter_batches(marker)
+    part.state.on_appended(marker_header, part.leo, part.leo, TS, coordinator_epoch=0)
+    part.leo += 1
+    entry = part.state.last_entry(PID)
+    assert entry is not None
+    assert (entry.producer_epoch, entry.is_empty) == (1, True)
+    for seq in (1, 5, INT32_MAX):
+        verdict, offset = part.produce(header(seq, epoch=1))
+        assert (verdict.error, offset) == (OUT_OF_ORDER_SEQUENCE_NUMBER, -1)
+    assert part.produce(header(0, epoch=1))[0].should_append
+    # The same epoch, once it has a batch, continues only in sequence.
+    assert part.produce(header(3, epoch=1))[0].error == OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert part.produce(header(1, epoch=1))[0].should_append
