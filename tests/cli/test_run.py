@@ -217,3 +217,47 @@ def test_app_may_be_a_factory(app_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 async def _committed_any(broker: str) -> bool:
     return any(om.offset > 0 for om in (await committed(broker, "wc")).values())
+
+
+@pytest.mark.parametrize(
+    ("attr", "message"),
+    [
+        (
+            "App",
+            "'classes:App' is a class, not an App instance: name an instance "
+            "(app = App(...) in classes) or a function returning one",
+        ),
+        (
+            "MyApp",
+            "'classes:MyApp' is a class, not an App instance: name an instance "
+            "(app = MyApp(...) in classes) or a function returning one",
+        ),
+        (
+            "make_app",
+            "'classes:make_app' cannot be called without arguments (missing a required "
+            "argument: 'name'): name an App instance or a function taking none that returns one",
+        ),
+    ],
+)
+def test_a_class_or_a_factory_needing_arguments_is_one_line_and_exit_2(
+    app_dir: Path, attr: str, message: str
+) -> None:
+    (app_dir / "classes.py").write_text(
+        textwrap.dedent(
+            """
+            from tidal.streams import App
+
+
+            class MyApp(App):
+                pass
+
+
+            def make_app(name):
+                return App(name)
+            """
+        )
+    )
+    proc = tidal(app_dir, f"classes:{attr}")
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 2, stderr
+    assert stderr.strip().splitlines() == [f"Error: {message}"]

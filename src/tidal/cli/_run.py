@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import logging
 import os
 import sys
@@ -66,7 +67,21 @@ def load_app(target: str) -> Any:
         if not hasattr(obj, part):
             raise _LoadError(f"module '{module_name}' has no attribute '{attr}'")
         obj = getattr(obj, part)
+    if isinstance(obj, type):
+        raise _LoadError(
+            f"'{target}' is a class, not an App instance: name an instance "
+            f"(app = {obj.__name__}(...) in {module_name}) or a function returning one"
+        )
     if not isinstance(obj, App) and callable(obj):
+        try:
+            inspect.signature(obj).bind()
+        except TypeError as e:
+            raise _LoadError(
+                f"'{target}' cannot be called without arguments ({e}): name an App "
+                "instance or a function taking none that returns one"
+            ) from None
+        except ValueError:  # no signature to check (a builtin): just call it
+            pass
         obj = obj()
     if not isinstance(obj, App):
         raise _LoadError(
