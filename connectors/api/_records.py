@@ -35,7 +35,7 @@ class Headers:
     __slots__ = ("_items",)
 
     def __init__(self, headers: Iterable[Header] = ()) -> None:
-        self._items: list[Header] = list(headers)
+        self._items: list[Header] = list(headers) if headers else []
 
     def add(self, key: str, value: Any, schema: Schema | None = None) -> Headers:
         """Append a header; returns ``self``."""
@@ -125,7 +125,18 @@ class ConnectRecord:
         """
         if "headers" not in changes:
             changes["headers"] = self.headers.duplicate()
-        return dataclasses.replace(self, **changes)
+        slots = _FIELD_SLOTS.get(type(self))
+        if (
+            slots is None
+            or not changes.keys() <= slots.keys()
+            or (isinstance(self, SinkRecord) and not _originals_kept(self, changes))
+        ):
+            # Unknown names raise, and SinkRecord's original_* defaults apply, as in replace.
+            return dataclasses.replace(self, **changes)
+        copy = _new(type(self))
+        for name, slot in slots.items():
+            slot.__set__(copy, changes[name] if name in changes else slot.__get__(self))
+        return copy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=True)
@@ -164,3 +175,118 @@ class SinkRecord(ConnectRecord):
             object.__setattr__(self, "original_kafka_partition", self.kafka_partition)
         if self.original_kafka_offset is None:
             object.__setattr__(self, "original_kafka_offset", self.kafka_offset)
+
+
+# ---- fast construction for the runtime and the built-in connectors -----------------------
+#
+# The generated ``__init__`` of a frozen dataclass sets each field through
+# ``object.__setattr__`` after binding keyword arguments; the per-record paths fill the slots
+# directly instead. The results are the same records (same class, fields, equality).
+
+_new = object.__new__
+_ORIGINALS = frozenset({"original_topic", "original_kafka_partition", "original_kafka_offset"})
+
+
+def _originals_kept(record: SinkRecord, changes: Mapping[str, Any]) -> bool:
+    """Whether ``replace`` would keep the ``original_*`` fields of ``record`` as they are."""
+    return (
+        _ORIGINALS.isdisjoint(changes)
+        and record.original_topic is not None
+        and record.original_kafka_partition is not None
+        and record.original_kafka_offset is not None
+    )
+
+
+def _slots_of(cls: type[ConnectRecord]) -> dict[str, Any]:
+    """Each field's slot descriptor, in field order."""
+    slots: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        owner = next(c for c in cls.__mro__ if f.name in c.__dict__.get("__slots__", ()))
+        slots[f.name] = owner.__dict__[f.name]
+    return slots
+
+
+_FIELD_SLOTS: dict[type, dict[str, Any]] = {
+    cls: _slots_of(cls) for cls in (ConnectRecord, SourceRecord, SinkRecord)
+}
+_SRC = _FIELD_SLOTS[SourceRecord]
+_SINK = _FIELD_SLOTS[SinkRecord]
+_src_topic = _SRC["topic"].__set__
+_src_partition = _SRC["kafka_partition"].__set__
+_src_key_schema = _SRC["key_schema"].__set__
+_src_key = _SRC["key"].__set__
+_src_value_schema = _SRC["value_schema"].__set__
+_src_value = _SRC["value"].__set__
+_src_timestamp = _SRC["timestamp"].__set__
+_src_headers = _SRC["headers"].__set__
+_src_source_partition = _SRC["source_partition"].__set__
+_src_source_offset = _SRC["source_offset"].__set__
+_sink_kafka_offset = _SINK["kafka_offset"].__set__
+_sink_timestamp_type = _SINK["timestamp_type"].__set__
+_sink_original_topic = _SINK["original_topic"].__set__
+_sink_original_partition = _SINK["original_kafka_partition"].__set__
+_sink_original_offset = _SINK["original_kafka_offset"].__set__
+
+
+def empty_headers() -> Headers:
+    """``Headers()``, without the call to ``__init__``."""
+    headers: Headers = _new(Headers)
+    headers._items = []
+    return headers
+
+
+def make_source_record(
+    topic: str,
+    kafka_partition: int | None,
+    key_schema: Schema | None,
+    key: Any,
+    value_schema: Schema | None,
+    value: Any,
+    timestamp: int | None,
+    headers: Headers | None,
+    source_partition: Mapping[str, Any] | None,
+    source_offset: Mapping[str, Any] | None,
+) -> SourceRecord:
+    """``SourceRecord(...)`` with every field given in order (``headers`` None: empty)."""
+    record: SourceRecord = _new(SourceRecord)
+    _src_topic(record, topic)
+    _src_partition(record, kafka_partition)
+    _src_key_schema(record, key_schema)
+    _src_key(record, key)
+    _src_value_schema(record, value_schema)
+    _src_value(record, value)
+    _src_timestamp(record, timestamp)
+    _src_headers(record, empty_headers() if headers is None else headers)
+    _src_source_partition(record, source_partition)
+    _src_source_offset(record, source_offset)
+    return record
+
+
+def make_sink_record(
+    topic: str,
+    kafka_partition: int,
+    kafka_offset: int,
+    key_schema: Schema | None,
+    key: Any,
+    value_schema: Schema | None,
+    value: Any,
+    timestamp: int | None,
+    timestamp_type: TimestampType,
+    headers: Headers,
+) -> SinkRecord:
+    """``SinkRecord(...)`` as consumed: the ``original_*`` fields are the given ones."""
+    record: SinkRecord = _new(SinkRecord)
+    _src_topic(record, topic)
+    _src_partition(record, kafka_partition)
+    _src_key_schema(record, key_schema)
+    _src_key(record, key)
+    _src_value_schema(record, value_schema)
+    _src_value(record, value)
+    _src_timestamp(record, timestamp)
+    _src_headers(record, headers)
+    _sink_kafka_offset(record, kafka_offset)
+    _sink_timestamp_type(record, timestamp_type)
+    _sink_original_topic(record, topic)
+    _sink_original_partition(record, kafka_partition)
+    _sink_original_offset(record, kafka_offset)
+    return record

@@ -47,6 +47,7 @@ from tidal.connectors.api import (
     SourceTask,
     TopicPartition,
 )
+from tidal.connectors.api._records import make_source_record
 from tidal.connectors.config import (
     ConfigDef,
     ConfigError,
@@ -189,28 +190,32 @@ class FileStreamSourceTask(SourceTask):
             chunk = self._stream.read(_READ_SIZE) if self.filename else self._stream.readline()
             self._buffer += chunk
         records: list[SourceRecord] = []
+        append = records.append
         now = int(time.time() * 1000)
-        buffer, start = self._buffer, 0
-        while len(records) < self.batch_size:
-            end = buffer.find(b"\n", start)
+        topic, partition, batch_size = self.topic, self._partition, self.batch_size
+        schema = Schema.STRING_SCHEMA
+        from_file = self.filename is not None
+        buffer, start, position = self._buffer, 0, self._position
+        find = buffer.find
+        while len(records) < batch_size:
+            end = find(b"\n", start)
             if end < 0:
                 break
-            self._position += end + 1 - start
-            records.append(self._record(buffer[start:end].removesuffix(b"\r"), now))
+            position += end + 1 - start
+            line = buffer[start:end].removesuffix(b"\r")
+            append(
+                make_source_record(
+                    topic, None, None, None, schema, line.decode("utf-8", "replace"), now,
+                    None, partition, {POSITION_FIELD: position} if from_file else None,
+                )
+            )  # fmt: skip
             start = end + 1
+        self._position = position
         self._buffer = buffer[start:]  # one copy per poll, not one per line
         if not records:
             self._stopping.wait(_IDLE_WAIT_S)
             return None
         return records
-
-    def _record(self, line: bytes, timestamp: int) -> SourceRecord:
-        offset = {POSITION_FIELD: self._position} if self.filename else None
-        return SourceRecord(
-            topic=self.topic, value_schema=Schema.STRING_SCHEMA,
-            value=line.decode("utf-8", "replace"), timestamp=timestamp,
-            source_partition=self._partition, source_offset=offset,
-        )  # fmt: skip
 
     def stop(self) -> None:
         """Wake a waiting poll and close the file."""
@@ -277,7 +282,14 @@ class FileStreamSinkTask(SinkTask):
 
     def put(self, records: list[SinkRecord]) -> None:
         """Append one line per record."""
-        self._stream.write(b"".join(_line(r.value) for r in records))
+        if not records:
+            return
+        values = [r.value for r in records]
+        try:  # the common case, text values: one join, one encode
+            data = ("\n".join(values) + "\n").encode("utf-8")
+        except TypeError:  # some value is not a string
+            data = b"".join(_line(v) for v in values)
+        self._stream.write(data)
 
     def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         """Flush and fsync, so committed offsets never run ahead of the file."""

@@ -28,6 +28,10 @@ from ._base import Converter, HeaderConverter, check_role, converter_type_config
 __all__ = ["ByteArrayConverter", "SimpleHeaderConverter", "StringConverter"]
 
 
+_OPTIONAL_STRING = Schema.OPTIONAL_STRING_SCHEMA
+_NULL_STRING = SchemaAndValue(_OPTIONAL_STRING, None)
+
+
 def _java_charset(name: str) -> str:
     # Java's charset names (UTF-8, ISO-8859-1, US-ASCII, UTF-16BE ...) are all known to Python.
     "".encode(name)
@@ -63,6 +67,8 @@ class StringConverter(Converter, HeaderConverter):
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
     ) -> bytes | None:
         """``str(value)`` encoded; None stays None."""
+        if type(value) is str:  # the common case: java_to_string would return it as is
+            return value.encode(self.encoding)
         if value is None:
             return None
         return java_to_string(value).encode(self.encoding)
@@ -71,8 +77,11 @@ class StringConverter(Converter, HeaderConverter):
         self, topic: str, value: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
         """The bytes decoded, with an optional STRING schema."""
-        text = None if value is None else bytes(value).decode(self.encoding)
-        return SchemaAndValue(Schema.OPTIONAL_STRING_SCHEMA, text)
+        if type(value) is bytes:  # no copy through bytes() for the common case
+            return SchemaAndValue(_OPTIONAL_STRING, value.decode(self.encoding))
+        if value is None:
+            return _NULL_STRING
+        return SchemaAndValue(_OPTIONAL_STRING, bytes(value).decode(self.encoding))
 
     def from_connect_header(
         self, topic: str, header_key: str, schema: Schema | None, value: Any

@@ -26,7 +26,7 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from tidal.connectors.api import (
@@ -41,6 +41,8 @@ from tidal.connectors.api import (
     TopicPartition,
     invoke,
 )
+from tidal.connectors.api._records import empty_headers, make_sink_record
+from tidal.connectors.converters import HeaderConverter
 from tidal.connectors.transforms import TransformationChain
 from tidal.log.client.admin import AdminClient
 from tidal.log.client.consumer import Consumer, ConsumerRecord
@@ -65,6 +67,15 @@ __all__ = ["WorkerSinkTask", "sink_group_id"]
 
 _log = logging.getLogger("tidal.connectors.runtime")
 _TIMESTAMP_TYPES = {0: TimestampType.CREATE_TIME, 1: TimestampType.LOG_APPEND_TIME}
+
+
+def _convert_headers(
+    converter: HeaderConverter, topic: str, headers: Iterable[tuple[str, bytes | None]]
+) -> Headers:
+    convert = converter.to_connect_header
+    return Headers(
+        Header(k, sv.value, sv.schema) for k, v in headers for sv in [convert(topic, k, v)]
+    )
 
 
 def sink_group_id(connector: str) -> str:
@@ -172,12 +183,10 @@ class WorkerSinkTask(WorkerTask):
             for tp, consumed in batch.items():
                 self.metrics.read(len(consumed))
                 self.topics.add(tp.topic)
-                for raw in consumed:
-                    if keep_raw:
+                if keep_raw:
+                    for raw in consumed:
                         self._raw[(raw.topic, raw.partition, raw.offset)] = raw
-                    record = await self._convert(raw)
-                    if record is not None:
-                        records.append(record)
+                await self._convert_all(consumed, records)
                 if consumed:
                     self._current[TopicPartition(*tp)] = consumed[-1].offset + 1
                 lag = self.consumer.lag(tp)
@@ -197,70 +206,72 @@ class WorkerSinkTask(WorkerTask):
             wanted = assigned - self.context.task_paused
             self.consumer.resume(*(tp for tp in self.consumer.paused() if tp in wanted))
 
-    async def _convert(self, raw: ConsumerRecord) -> SinkRecord | None:
-        # Each plugin call runs inline; only a failure goes through the error handler.
+    async def _convert_all(self, consumed: list[ConsumerRecord], out: list[SinkRecord]) -> None:
+        """Convert and transform each consumed record, appending the results to ``out``.
+
+        Each plugin call runs inline; only a failure goes through the error handler. The
+        loop keeps what it uses in locals: it runs once per record.
+        """
         converters = self.converters
         assert converters is not None
         errors = self.errors
-        topic = raw.topic
-
-        connect_headers: Any = Headers()
-        if raw.headers:
-
-            def headers() -> Headers:
-                convert = converters.header.to_connect_header
-                return Headers(
-                    Header(k, sv.value, sv.schema)
-                    for k, v in raw.headers
-                    for sv in [convert(topic, k, v)]
-                )
-
-            connect_headers = await errors.run(
-                Stage.HEADER_CONVERTER, converters.header_class, headers, consumed=raw
-            )
-            if isinstance(connect_headers, Skip):
-                return None
-
-        try:
-            key_sv: Any = converters.key.to_connect_data(topic, raw.key, connect_headers)
-        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-            key_sv = await errors.recover(
-                Stage.KEY_CONVERTER, converters.key_class,
-                lambda: converters.key.to_connect_data(topic, raw.key, connect_headers),
-                exc, consumed=raw,
-            )  # fmt: skip
-            if isinstance(key_sv, Skip):
-                return None
-        try:
-            value_sv: Any = converters.value.to_connect_data(topic, raw.value, connect_headers)
-        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-            value_sv = await errors.recover(
-                Stage.VALUE_CONVERTER, converters.value_class,
-                lambda: converters.value.to_connect_data(topic, raw.value, connect_headers),
-                exc, consumed=raw,
-            )  # fmt: skip
-            if isinstance(value_sv, Skip):
-                return None
-        current: Any = SinkRecord(
-            topic=topic, kafka_partition=raw.partition, kafka_offset=raw.offset,
-            key_schema=key_sv.schema, key=key_sv.value, value_schema=value_sv.schema,
-            value=value_sv.value, timestamp=raw.timestamp if raw.timestamp >= 0 else None,
-            timestamp_type=_TIMESTAMP_TYPES.get(int(raw.timestamp_type),
-                                                TimestampType.NO_TIMESTAMP_TYPE),
-            headers=connect_headers,
-        )  # fmt: skip
-        for stage in self.chain.stages:
-            try:
-                current = stage.apply(current)
-            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-                current = await errors.recover(
-                    Stage.TRANSFORMATION, class_name(stage.transformation),
-                    functools.partial(stage.apply, current), exc, consumed=raw,
+        stages = self.chain.stages
+        key_to = converters.key.to_connect_data
+        value_to = converters.value.to_connect_data
+        timestamp_type_of = _TIMESTAMP_TYPES.get
+        no_timestamp_type = TimestampType.NO_TIMESTAMP_TYPE
+        append = out.append
+        for raw in consumed:
+            topic = raw.topic
+            connect_headers: Any
+            if raw.headers:
+                connect_headers = await errors.run(
+                    Stage.HEADER_CONVERTER, converters.header_class,
+                    functools.partial(_convert_headers, converters.header, topic, raw.headers),
+                    consumed=raw,
                 )  # fmt: skip
-            if current is None or isinstance(current, Skip):
-                return None
-        result: SinkRecord = current
-        return result
+                if isinstance(connect_headers, Skip):
+                    continue
+            else:
+                connect_headers = empty_headers()
+            try:
+                key_sv: Any = key_to(topic, raw.key, connect_headers)
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                key_sv = await errors.recover(
+                    Stage.KEY_CONVERTER, converters.key_class,
+                    functools.partial(key_to, topic, raw.key, connect_headers),
+                    exc, consumed=raw,
+                )  # fmt: skip
+                if isinstance(key_sv, Skip):
+                    continue
+            try:
+                value_sv: Any = value_to(topic, raw.value, connect_headers)
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                value_sv = await errors.recover(
+                    Stage.VALUE_CONVERTER, converters.value_class,
+                    functools.partial(value_to, topic, raw.value, connect_headers),
+                    exc, consumed=raw,
+                )  # fmt: skip
+                if isinstance(value_sv, Skip):
+                    continue
+            timestamp = raw.timestamp
+            current: Any = make_sink_record(
+                topic, raw.partition, raw.offset, key_sv.schema, key_sv.value,
+                value_sv.schema, value_sv.value, timestamp if timestamp >= 0 else None,
+                timestamp_type_of(raw.timestamp_type, no_timestamp_type), connect_headers,
+            )  # fmt: skip
+            for stage in stages:
+                try:
+                    current = stage.apply(current)
+                except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                    current = await errors.recover(
+                        Stage.TRANSFORMATION, class_name(stage.transformation),
+                        functools.partial(stage.apply, current), exc, consumed=raw,
+                    )  # fmt: skip
+                if current is None or isinstance(current, Skip):
+                    break
+            else:
+                append(current)
 
     async def _put(self, records: list[SinkRecord]) -> None:
         """Put a batch; retry it on RetriableError; on other errors fail, or with

@@ -24,11 +24,12 @@ import collections
 import functools
 import logging
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tidal.connectors.api import SourceRecord, SourceTask, invoke
+from tidal.connectors.api import Headers, SourceRecord, SourceTask, invoke
+from tidal.connectors.converters import HeaderConverter
 from tidal.connectors.transforms import TransformationChain
 from tidal.log.client.producer import Producer, RecordFuture, RecordMetadata
 from tidal.log.protocol.errors import KafkaError
@@ -48,6 +49,14 @@ _log = logging.getLogger("tidal.connectors.runtime")
 class _Submitted:
     record: SourceRecord
     future: RecordFuture | None  # None: dropped or skipped, nothing to wait for
+
+
+def _convert_headers(
+    converter: HeaderConverter, topic: str, headers: Headers
+) -> list[tuple[str, bytes | None]]:
+    return [
+        (h.key, converter.from_connect_header(topic, h.key, h.schema, h.value)) for h in headers
+    ]
 
 
 class _SourceTaskContext:
@@ -86,6 +95,7 @@ class WorkerSourceTask(WorkerTask):
     errors: ErrorHandler
     _eos = False
     _txn: SourceTransactions | None = None
+    _wants_commit_record = False
 
     async def initialize(self) -> None:
         """Converters, transforms, producer; then the task's ``initialize`` and ``start``."""
@@ -160,83 +170,88 @@ class WorkerSourceTask(WorkerTask):
             return 0
         self.metrics.polled(len(records))
         txn = self._txn if self._eos else None
-        for record in records:
-            if txn is not None:
+        if txn is None:
+            await self._submit_all(records)
+        else:
+            for record in records:
                 txn.begin()
-            await self._submit(record)
-            if txn is not None:
+                await self._submit_all((record,))
                 await txn.after(record)
         return len(records)
 
-    async def _submit(self, record: SourceRecord) -> None:
-        # Each plugin call runs inline; only a failure goes through the error handler.
+    async def _submit_all(self, records: Iterable[SourceRecord]) -> None:
+        """Transform, convert and send each record, in order.
+
+        Each plugin call runs inline; only a failure goes through the error handler. The
+        loop keeps what it uses in locals: it runs once per record.
+        """
         converters = self.converters
         assert converters is not None
         errors = self.errors
-        current: Any = record
-        for stage in self.chain.stages:
-            try:
-                current = stage.apply(current)
-            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-                current = await errors.recover(
-                    Stage.TRANSFORMATION, class_name(stage.transformation),
-                    functools.partial(stage.apply, current), exc, source=record,
-                )  # fmt: skip
+        stages = self.chain.stages
+        key_from = converters.key.from_connect_data
+        value_from = converters.value.from_connect_data
+        send = self.producer.send
+        append = self._pending.append
+        for record in records:
+            current: Any = record
+            for stage in stages:
+                try:
+                    current = stage.apply(current)
+                except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                    current = await errors.recover(
+                        Stage.TRANSFORMATION, class_name(stage.transformation),
+                        functools.partial(stage.apply, current), exc, source=record,
+                    )  # fmt: skip
+                if current is None or isinstance(current, Skip):
+                    break
             if current is None or isinstance(current, Skip):
-                self._pending.append(_Submitted(record, None))
-                return
-        out: SourceRecord = current
-        topic = out.topic
-        try:
-            key_bytes: Any = converters.key.from_connect_data(
-                topic, out.key_schema, out.key, out.headers
-            )
-        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-            key_bytes = await errors.recover(
-                Stage.KEY_CONVERTER, converters.key_class,
-                lambda: converters.key.from_connect_data(topic, out.key_schema, out.key,
-                                                         out.headers),
-                exc, source=record,
-            )  # fmt: skip
-        try:
-            value_bytes: Any = converters.value.from_connect_data(
-                topic, out.value_schema, out.value, out.headers
-            )
-        except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
-            value_bytes = await errors.recover(
-                Stage.VALUE_CONVERTER, converters.value_class,
-                lambda: converters.value.from_connect_data(topic, out.value_schema, out.value,
-                                                           out.headers),
-                exc, source=record,
-            )  # fmt: skip
-        header_list: Any = None
-        if out.headers:
-            header_list = await errors.run(
-                Stage.HEADER_CONVERTER, converters.header_class,
-                lambda: [
-                    (h.key, converters.header.from_connect_header(topic, h.key, h.schema, h.value))
-                    for h in out.headers
-                ],
-                source=record,
-            )  # fmt: skip
-        if (
-            isinstance(key_bytes, Skip)
-            or isinstance(value_bytes, Skip)
-            or isinstance(header_list, Skip)
-        ):
-            self._pending.append(_Submitted(record, None))
-            return
-        try:
-            future = await self.producer.send(
-                topic, value_bytes, key=key_bytes, partition=out.kafka_partition,
-                timestamp_ms=out.timestamp, headers=header_list,
-            )  # fmt: skip
-        except KafkaError as exc:
-            await errors.failed(Stage.KAFKA_PRODUCE, class_name(self.producer), exc,
-                                source=record)  # fmt: skip
-            self._pending.append(_Submitted(record, None))
-            return
-        self._pending.append(_Submitted(record, future))
+                append(_Submitted(record, None))
+                continue
+            out: SourceRecord = current
+            topic = out.topic
+            headers = out.headers
+            skipped = False
+            try:
+                key_bytes: Any = key_from(topic, out.key_schema, out.key, headers)
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                key_bytes = await errors.recover(
+                    Stage.KEY_CONVERTER, converters.key_class,
+                    functools.partial(key_from, topic, out.key_schema, out.key, headers),
+                    exc, source=record,
+                )  # fmt: skip
+                skipped = isinstance(key_bytes, Skip)
+            try:
+                value_bytes: Any = value_from(topic, out.value_schema, out.value, headers)
+            except Exception as exc:  # noqa: BLE001 (plugin code may raise anything)
+                value_bytes = await errors.recover(
+                    Stage.VALUE_CONVERTER, converters.value_class,
+                    functools.partial(value_from, topic, out.value_schema, out.value, headers),
+                    exc, source=record,
+                )  # fmt: skip
+                skipped = skipped or isinstance(value_bytes, Skip)
+            header_list: Any = None
+            if headers:
+                header_list = await errors.run(
+                    Stage.HEADER_CONVERTER, converters.header_class,
+                    functools.partial(_convert_headers, converters.header, topic, headers),
+                    source=record,
+                )  # fmt: skip
+                skipped = skipped or isinstance(header_list, Skip)
+            if skipped:  # a tolerated conversion failure: nothing to send
+                append(_Submitted(record, None))
+                continue
+            try:
+                future = await send(
+                    topic, value_bytes, key=key_bytes, partition=out.kafka_partition,
+                    timestamp_ms=out.timestamp, headers=header_list,
+                )  # fmt: skip
+            except KafkaError as exc:
+                await errors.failed(Stage.KAFKA_PRODUCE, class_name(self.producer), exc,
+                                    source=record)  # fmt: skip
+                append(_Submitted(record, None))
+                continue
+            append(_Submitted(record, future))
 
     @property
     def pending(self) -> collections.deque[_Submitted]:
@@ -250,26 +265,43 @@ class WorkerSourceTask(WorkerTask):
     async def _drain_acks(self) -> None:
         """Hand acknowledged records back to the task, in poll order."""
         pending = self._pending
+        popleft = pending.popleft
+        topics = self.topics
+        wants_commit_record = self._wants_commit_record
         written = 0
         try:
-            while pending and (pending[0].future is None or pending[0].future.done()):
-                entry = pending.popleft()
+            while pending:
+                entry = pending[0]
+                future = entry.future
+                if future is not None and not future.done():
+                    break
+                popleft()
                 metadata: RecordMetadata | None = None
-                if entry.future is not None:
-                    error = entry.future.exception()
+                if future is not None:
+                    error = future.exception()
                     if error is None:
-                        metadata = entry.future.result()
                         written += 1
-                        if metadata.topic not in self.topics:
-                            self.topics.add(metadata.topic)
+                        if wants_commit_record:
+                            metadata = future.result()
+                            topic = metadata.topic
+                        else:  # the metadata is only for the task: its topic suffices
+                            topic = future.batch.tp.topic
+                        if topic not in topics:
+                            topics.add(topic)
                     else:
                         await self.errors.failed(
                             Stage.KAFKA_PRODUCE, class_name(self.producer), error,
                             source=entry.record,
                         )  # fmt: skip
-                self._track(entry.record)
-                if self._wants_commit_record:
-                    await invoke(self.task.commit_record, entry.record, metadata)
+                record = entry.record
+                partition = record.source_partition
+                if partition is not None:
+                    if partition is not self._last_partition:
+                        self._track(record)  # a new partition object: work out its key
+                    else:  # the same dict object as last time: the same key
+                        self._committable[self._last_key] = (partition, record.source_offset)
+                if wants_commit_record:
+                    await invoke(self.task.commit_record, record, metadata)
         finally:
             if written:
                 self.metrics.written(written)
