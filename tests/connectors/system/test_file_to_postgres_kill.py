@@ -185,3 +185,112 @@ async def test_sigkilled_worker_ends_with_exactly_the_input_rows(
     assert _table(url) == [(k, value_of(k)) for k in range(N)], context
     # Every topic record, re-sent lines included, was consumed by the sink exactly once.
     assert _consumed(url) >= N, context
+
+
+# ---- distributed mode with exactly-once sources: no key needed ---------------------------
+
+
+def _distributed(cwd: Path, bootstrap: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    (cwd / "worker.properties").write_text(
+        f"bootstrap.servers={bootstrap}\ngroup.id=file-to-postgres\n"
+        f"listeners=http://127.0.0.1:{port}\nexactly.once.source.support=enabled\n"
+        "offset.flush.interval.ms=300\nsession.timeout.ms=3000\nheartbeat.interval.ms=300\n"
+        # The sink reads only committed source transactions: an aborted one is never a row.
+        "consumer.isolation.level=read_committed\n"
+        "consumer.session.timeout.ms=2000\nconsumer.heartbeat.interval.ms=300\n"
+        f"key.converter={STRING}\nvalue.converter={STRING}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tidal", "connect", "distributed", "worker.properties"],
+            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+async def _running_here(port: int) -> bool:
+    """Both connectors' tasks RUNNING on the worker at ``port`` (not a stale status of the
+    killed one)."""
+    for name in ("lines", "rows-db"):
+        try:
+            status, body = await asyncio.to_thread(
+                http, "GET", f"http://127.0.0.1:{port}/connectors/{name}/status"
+            )
+        except OSError:
+            return False
+        if status != 200 or [(t["state"], t["worker_id"]) for t in body["tasks"]] != [
+            ("RUNNING", f"127.0.0.1:{port}")
+        ]:
+            return False
+    return True
+
+
+async def test_sigkilled_distributed_worker_with_exactly_once_source_writes_each_line_once(
+    postgres: Any, tmp_path: Path
+) -> None:
+    """The strongest form: ``exactly.once.source.support=enabled`` (distributed mode) writes
+    each batch of lines and its file position in one transaction, a killed worker's open
+    transaction is aborted when the task restarts (fencing), and the sink reads
+    ``read_committed``. So every line is exactly one topic record, and the SQL sink — plain
+    ``insert.mode=insert`` with ``pk.mode=none``, where any duplicate WOULD be an extra row —
+    still ends with exactly one row per line."""
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    url = postgres.database()
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(line(k) for k in range(CHUNK)))
+    log = tmp_path / "worker.log"
+    context = f"seed {seed}; worker log {log}"
+    configs = {
+        "lines": {"connector.class": "FileStreamSource", "file": str(source), "topic": "rows",
+                  "batch.size": "500", "exactly.once.support": "required"},
+        "rows-db": {"connector.class": "SqlSink", "topics": "rows", "connection.url": url,
+                    "auto.create": "true", "insert.mode": "insert", "pk.mode": "none",
+                    "value.converter": JSON, "value.converter.schemas.enable": "true"},
+    }  # fmt: skip
+    async with EmbeddedBroker(data_dir=tmp_path / "broker", config=BROKER_CONFIG) as broker:
+        bootstrap = broker.bootstrap_servers
+        appender: asyncio.Task[None] | None = None
+        worker = _distributed(tmp_path, bootstrap, port := _free_port(), log)
+        try:
+
+            async def up() -> bool:
+                try:
+                    status, _ = await asyncio.to_thread(http, "GET", f"http://127.0.0.1:{port}/")
+                except OSError:
+                    return False
+                return status == 200
+
+            await wait_for(up, 40, f"the worker's REST API ({context})")
+            for name, config in configs.items():
+                status, body = await asyncio.to_thread(
+                    http, "POST", f"http://127.0.0.1:{port}/connectors",
+                    {"name": name, "config": config},
+                )  # fmt: skip
+                assert status == 201, body
+            appender = asyncio.create_task(_append(source))
+            await wait_for(lambda: _running_here(port), 40, f"both connectors ({context})")
+            rows_at_kill: list[int] = []
+            for kill in range(KILLS):
+                if kill == 0:
+                    await asyncio.sleep(rng.uniform(0.2, 1.5))
+                else:
+                    target = rng.randint(N * kill // (KILLS + 1), N * (kill + 1) // (KILLS + 1))
+                    what = f"{target} rows ({context})"
+                    await wait_for(lambda t=target: _count(url) >= t, 40, what)
+                    await asyncio.sleep(rng.uniform(0.0, 0.3))
+                await _kill(worker)
+                rows_at_kill.append(_count(url))
+                worker = _distributed(tmp_path, bootstrap, port := _free_port(), log)
+                await wait_for(lambda: _running_here(port), 40, f"the restarted worker ({context})")
+            assert rows_at_kill[-1] < N, f"every kill came after the end ({context})"
+            await asyncio.wait_for(appender, 30)
+            await wait_for(lambda: _count(url) >= N, 60, f"{N} rows ({context})")
+            await asyncio.sleep(1.5)  # a duplicate would land now
+            assert _count(url) == N, context
+        finally:
+            if appender is not None:
+                appender.cancel()
+            await _kill(worker)
+    # ORDER BY id puts a duplicate next to its original: the lists would differ.
+    assert _table(url) == [(k, value_of(k)) for k in range(N)], context
