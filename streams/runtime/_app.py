@@ -41,6 +41,9 @@ from tidal.streams.runtime._config import (
     AppConfig,
     BuilderFacade,
     ConfigurationError,
+    check_metrics_port,
+    mapping,
+    state_path,
 )
 from tidal.streams.runtime._metrics import StreamsMetrics
 from tidal.streams.runtime._runtime import StreamsRuntime
@@ -111,20 +114,20 @@ class App(BuilderFacade):
         self.config = AppConfig(
             application_id=application_id,
             bootstrap_servers=bootstrap_servers,
-            state_dir=Path(state_dir),
+            state_dir=state_path(state_dir),
             processing_guarantee=processing_guarantee,
             commit_interval_ms=commit_interval_ms,
             deserialization_exception_handler=deserialization_exception_handler,
             dead_letter_topic=dead_letter_topic,
             auto_offset_reset=auto_offset_reset,
-            client_config=dict(client_config or {}),
-            consumer_config=dict(consumer_config or {}),
-            producer_config=dict(producer_config or {}),
-            broker_config=dict(broker_config or {}),
+            client_config=dict(mapping("client_config", client_config or {})),
+            consumer_config=dict(mapping("consumer_config", consumer_config or {})),
+            producer_config=dict(mapping("producer_config", producer_config or {})),
+            broker_config=dict(mapping("broker_config", broker_config or {})),
         )
         super().__init__(application_id, default_key_serde, default_value_serde, topology)
         self.metrics = StreamsMetrics(application_id, metrics_registry)
-        self._metrics_port = metrics_port
+        self._metrics_port = check_metrics_port(metrics_port)
         self._store_opener = store_opener
         self._broker: EmbeddedBroker | None = None
         self._runtime: StreamsRuntime | None = None
@@ -157,7 +160,7 @@ class App(BuilderFacade):
         if unknown:
             raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "state_dir" in overrides:
-            overrides["state_dir"] = Path(overrides["state_dir"])
+            overrides["state_dir"] = state_path(overrides["state_dir"])
         new_id = overrides.get("application_id", self.config.application_id)
         self.config = dataclasses.replace(self.config, **overrides)
         if new_id != self._application_id:

@@ -85,7 +85,21 @@ class AppConfig:
                 f"setting 'application_id': {self.application_id!r} must be 1-200 characters "
                 "of letters, digits, '.', '_' and '-' (it names the group and internal topics)"
             )
-        if self.processing_guarantee not in DEFAULT_COMMIT_INTERVAL_MS:
+        if not isinstance(self.state_dir, Path):
+            raise ConfigurationError(
+                f"setting 'state_dir': {self.state_dir!r} must be a path (str or pathlib.Path)"
+            )
+        for name in ("client_config", "consumer_config", "producer_config", "broker_config"):
+            mapping(name, getattr(self, name))
+        if self.bootstrap_servers is not None and not isinstance(self.bootstrap_servers, str):
+            raise ConfigurationError(
+                f"setting 'bootstrap_servers': {self.bootstrap_servers!r} must be a str "
+                "'host:port[,host:port...]' (or None for an embedded broker)"
+            )
+        if (
+            not isinstance(self.processing_guarantee, str)
+            or self.processing_guarantee not in DEFAULT_COMMIT_INTERVAL_MS
+        ):
             raise ConfigurationError(
                 f"setting 'processing_guarantee': {self.processing_guarantee!r} is not one of "
                 f"'{AT_LEAST_ONCE}', '{EXACTLY_ONCE_V2}'"
@@ -97,7 +111,10 @@ class AppConfig:
             "deserialization_exception_handler", self.deserialization_exception_handler, _HANDLERS
         )
         _choice("auto_offset_reset", self.auto_offset_reset, _RESETS)
-        if self.dead_letter_topic is not None and not _LEGAL_ID.match(self.dead_letter_topic):
+        if self.dead_letter_topic is not None and (
+            not isinstance(self.dead_letter_topic, str)
+            or not _LEGAL_ID.match(self.dead_letter_topic)
+        ):
             raise ConfigurationError(
                 f"setting 'dead_letter_topic': {self.dead_letter_topic!r} is not a legal topic name"
             )
@@ -111,6 +128,7 @@ class AppConfig:
             )
         if self.bootstrap_servers is not None and not str(self.bootstrap_servers).strip():
             raise ConfigurationError("setting 'bootstrap_servers': empty; give host:port or None")
+        _check_clients(self)
 
     @property
     def exactly_once(self) -> bool:
@@ -156,6 +174,76 @@ def stable_instance_id(app_dir: Path) -> str:
     temporary.write_text(made + "\n")
     os.replace(temporary, path)  # whole or absent, whatever a crash interrupts
     return made
+
+
+def state_path(value: object) -> Path:
+    """``state_dir`` as a Path (a str or a Path; anything else is a ConfigurationError)."""
+    if not isinstance(value, str | os.PathLike):
+        raise ConfigurationError(
+            f"setting 'state_dir': {value!r} must be a path (str or pathlib.Path)"
+        )
+    return Path(value)
+
+
+def mapping(name: str, value: object) -> Mapping[str, object]:
+    """A ``*_config`` setting, checked to be a mapping of setting names to values."""
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ConfigurationError(
+            f"setting '{name}': {value!r} must be a mapping of setting names to values"
+        )
+    return value
+
+
+def check_metrics_port(value: object) -> int | None:
+    """``metrics_port``: None, or a port number (0: a free one)."""
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 65536
+    ):
+        raise ConfigurationError(
+            f"setting 'metrics_port': {value!r} must be a port number 0-65535 (0: a free one) "
+            "or None"
+        )
+    return value
+
+
+def _check_clients(config: AppConfig) -> None:
+    """Build the clients' configs now, so that a misspelt or bad client setting
+    fails at construction (with the client's "did you mean") and not at start."""
+    from tidal.log.client import ConfigError  # noqa: PLC0415 - keeps the import light
+    from tidal.log.client.consumer import ConsumerConfig  # noqa: PLC0415
+    from tidal.log.client.producer import ProducerConfig  # noqa: PLC0415
+
+    common: dict[str, object] = {
+        "bootstrap_servers": config.bootstrap_servers or "localhost:9092",
+        "client_id": config.application_id,
+        **config.client_config,
+    }
+    consumer = {
+        **common,
+        **config.consumer_config,
+        "group_id": config.application_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": config.auto_offset_reset,
+    }
+    producer = {**common, **config.producer_config}
+    for own, settings, builder in (
+        ("consumer_config", consumer, ConsumerConfig.build),
+        ("producer_config", producer, ProducerConfig.build),
+    ):
+        try:
+            builder(settings)
+        except ConfigError as e:
+            given = getattr(config, own)
+            if e.setting == "bootstrap_servers":
+                where = "bootstrap_servers"
+            elif any(k.replace(".", "_").replace("-", "_") == e.setting for k in given):
+                where = own
+            else:
+                where = "client_config"
+            message = str(e)
+            if where == "bootstrap_servers":
+                message = message.removeprefix("setting 'bootstrap_servers': ")
+            raise ConfigurationError(f"setting '{where}': {message}") from None
 
 
 def _positive(name: str, value: object) -> None:
