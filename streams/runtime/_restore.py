@@ -38,6 +38,10 @@ __all__ = ["Restorer"]
 
 log = logging.getLogger("tidal.streams.runtime")
 
+#: The restore consumer's ``fetch_max_wait_ms``: short, so that a changelog at
+#: its end answers at once.
+_RESTORE_FETCH_WAIT_MS = 10
+
 
 @dataclass(eq=False)
 class _Changelog:
@@ -64,6 +68,9 @@ class Restorer:
             auto_offset_reset="earliest",
             max_poll_records=10_000,
             isolation_level="read_committed",
+            # A restore reads what is there: a fetch at a changelog's end must not
+            # hold the records of the other partitions (or a task's start) back.
+            fetch_max_wait_ms=_RESTORE_FETCH_WAIT_MS,
         )
         self._exactly_once = exactly_once
         # Offsets are looked up by a consumer that never fetches: a broker answers
@@ -77,6 +84,8 @@ class Restorer:
         )
         self._metrics = metrics
         self._active: dict[TopicPartition, _Changelog] = {}
+        #: Tasks added since the last step: their offsets are looked up together.
+        self._queued: list[Task] = []
         self._pending: dict[Task, set[TopicPartition]] = {}
         self._started: dict[Task, float] = {}
         self._show = sys.stderr.isatty() if progress is None else progress
@@ -86,7 +95,7 @@ class Restorer:
     @property
     def busy(self) -> bool:
         """Whether some task is restoring."""
-        return bool(self._pending)
+        return bool(self._pending or self._queued)
 
     async def start(self) -> None:
         await self._consumer.start()
@@ -100,19 +109,55 @@ class Restorer:
             await self._offsets.close()
 
     async def add(self, task: Task) -> bool:
-        """Start restoring ``task``; True when there is nothing to replay."""
-        wanted = dict(task.changelogged())
-        if not wanted:
+        """Start restoring ``task``; True when it has no changelog.
+
+        Otherwise the task is queued: the next :meth:`step` looks up the
+        offsets of every queued task's changelogs at once, and returns the
+        tasks already at their changelogs' ends without fetching anything.
+        """
+        if not task.changelogged():
             return True
-        tps = list(wanted.values())
-        ends = await self._offsets.end_offsets(tps)
-        begins = await self._offsets.beginning_offsets(tps)
+        self._queued.append(task)
+        return False
+
+    async def _start_queued(self) -> list[Task]:
+        """Look up the queued tasks' changelog offsets in one go; the tasks
+        with nothing to replay."""
+        queued, self._queued = self._queued, []
+        wanted = {task: dict(task.changelogged()) for task in queued}
+        tps = list({tp for stores in wanted.values() for tp in stores.values()})
+        ends = await self._offsets.end_offsets(tps) if tps else {}
+        # A store already at its changelog's end needs nothing more: no fetch at all.
+        elsewhere = list(
+            {
+                tp
+                for stores in wanted.values()
+                for store, tp in stores.items()
+                if store.changelog_offset != ends[tp]
+            }
+        )
+        begins = await self._offsets.beginning_offsets(elsewhere) if elsewhere else {}
+        ready = [task for task in queued if not self._start(task, wanted[task], ends, begins)]
+        if self._active:
+            self._reassign()
+        return ready
+
+    def _start(
+        self,
+        task: Task,
+        wanted: dict[PartitionStore, TopicPartition],
+        ends: Mapping[TopicPartition, int],
+        begins: Mapping[TopicPartition, int],
+    ) -> bool:
+        """Begin replaying ``task``'s changelogs; False when there is nothing to replay."""
         todo: set[TopicPartition] = set()
         for store, tp in wanted.items():
             start = store.changelog_offset
             if self._exactly_once and start is not None and start > ends[tp]:
                 self._wipe(task, store, tp, start, ends[tp])
                 start = None
+            if start == ends[tp]:
+                continue
             if start is None or start < begins[tp]:
                 start = begins[tp]
             if start > ends[tp]:
@@ -130,14 +175,13 @@ class Restorer:
                 self._active[tp] = _Changelog(task, store, start, ends[tp])
                 todo.add(tp)
         if not todo:
-            return True
+            return False
         self._pending[task] = todo
         self._started[task] = time.monotonic()
         total = sum(self._active[tp].end - self._active[tp].next_offset for tp in todo)
         log.info("task %s: restoring %d changelog records", task.id, total)
-        self._reassign()
         self._advance_bar(total=total)
-        return False
+        return True
 
     @staticmethod
     def _wipe(task: Task, store: PartitionStore, tp: TopicPartition, at: int, end: int) -> None:
@@ -162,6 +206,8 @@ class Restorer:
 
     def remove(self, task: Task) -> None:
         """Stop restoring ``task`` (it was revoked)."""
+        if task in self._queued:
+            self._queued.remove(task)
         for tp in self._pending.pop(task, set()):
             self._active.pop(tp, None)
         self._started.pop(task, None)
@@ -176,10 +222,11 @@ class Restorer:
 
     async def step(self, timeout_ms: int = 50) -> list[Task]:
         """Replay what arrives within ``timeout_ms``; the tasks now restored."""
+        ready = await self._start_queued() if self._queued else []
         if not self._active:
-            return []
-        batch = await self._consumer.getmany(timeout_ms=timeout_ms)
+            return ready
         done: list[Task] = []
+        batch = await self._consumer.getmany(timeout_ms=timeout_ms)
         for tp, records in batch.items():
             changelog = self._active.get(tp)
             if changelog is None or not records:
@@ -209,7 +256,7 @@ class Restorer:
             log.info("task %s: restored in %.2f s", task.id, seconds)
         if done:
             self._reassign()
-        return done
+        return ready + done
 
     # -- progress ------------------------------------------------------------------
 
