@@ -127,7 +127,12 @@ class FieldCode:
         lines = self._read_length(flexible, wide=not string)
         limit = "_MAXS" if string else "_MAXB"
         what = "string" if string else "bytes"
-        value = "str(buf[pos:pos + n], 'utf-8')" if string else "_bytes(buf[pos:pos + n])"
+        if string:
+            value = "str(buf[pos:pos + n], 'utf-8')"
+        elif family == "records" and self.gen.records_views:
+            value = "buf[pos:pos + n]"  # a view of a memoryview; a copy of bytes
+        else:
+            value = "_bytes(buf[pos:pos + n])"
         check = f"if n > L - pos or n > {limit}: raise _E(f'{what} of {{n}} bytes is too long')"
         take = [f"{target} = {value}", "pos += n"]
         if nullable:

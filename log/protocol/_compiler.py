@@ -118,6 +118,7 @@ class _Generator:
     def __init__(self, version: int, flexible: bool, limits: t.DecodeLimits) -> None:
         self.version = version
         self.flexible = flexible
+        self.records_views = limits.records_views
         self.lines: list[str] = []
         self.env: dict[str, Any] = {
             "_new": object.__new__,

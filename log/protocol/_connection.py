@@ -19,12 +19,15 @@ connection is finished and every later call returns the same event.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import itertools
 import struct
+from collections import deque
 from dataclasses import dataclass
 
 from tidal.log.protocol._chunks import Piece, PiecesBuffer
+from tidal.log.protocol._compiler import codec_for
 from tidal.log.protocol._exceptions import ProtocolDecodeError, ProtocolError
 from tidal.log.protocol._headers import (
     RequestHeader,
@@ -130,7 +133,14 @@ class _InFlight:
 
 
 class Connection:
-    """One end of a Kafka connection, without I/O. See the module docstring."""
+    """One end of a Kafka connection, without I/O. See the module docstring.
+
+    With ``records_views`` (a client), the RECORDS fields of responses are
+    read-only ``memoryview`` slices of the response's frame instead of
+    ``bytes`` copies: a Fetch response's record data is then never copied
+    between the socket and the record decoder. Each frame is a buffer of its
+    own that is never reused, so the views stay valid while they are held.
+    """
 
     def __init__(
         self,
@@ -140,13 +150,27 @@ class Connection:
         apis: dict[int, ApiSpec] | None = None,
         max_frame_size: int = DEFAULT_MAX_FRAME_SIZE,
         limits: DecodeLimits = DEFAULT_LIMITS,
+        records_views: bool = False,
     ) -> None:
         self.role = role
         self.client_id = client_id
         self.apis = API_SPECS if apis is None else apis
         self.max_frame_size = max_frame_size
         self.limits = limits
-        self._buffer = bytearray()
+        #: Decode RECORDS fields of responses as read-only views of their frame.
+        self.records_views = records_views
+        self._views_limits = (limits, dataclasses.replace(limits, records_views=True))
+        # Framing state. ``_head`` holds the first bytes of a frame until its
+        # 4-byte size is known; ``_frame`` is then allocated at its final size
+        # and filled in place (``_filled`` bytes so far), so a frame spread
+        # over many reads is copied once, never appended to and copied again.
+        # Whole frames wait in ``_ready``; ``_bad_size`` is a size past the
+        # limit, reported (after the frames before it) by next_event.
+        self._head = bytearray()
+        self._frame: bytearray | None = None
+        self._filled = 0
+        self._ready: deque[bytes | bytearray] = deque()
+        self._bad_size: int | None = None
         self._eof = False
         self._error: ProtocolViolation | None = None
         self._in_flight: dict[int, _InFlight] = {}
@@ -168,44 +192,94 @@ class Connection:
     # -- input ---------------------------------------------------------------
 
     def receive_data(self, data: bytes | bytearray | memoryview) -> None:
-        """Feed bytes read from the peer; ``b""`` means the peer closed."""
+        """Feed bytes read from the peer; ``b""`` means the peer closed.
+
+        ``data`` is not kept: every byte is copied into a frame of this
+        connection's own, so the caller may reuse its buffer at once.
+        """
         if not data:
             self._eof = True
-        else:
-            self._buffer += data
+            return
+        if self._error is not None or self._bad_size is not None:
+            return  # nothing after a violation is read
+        with memoryview(data) as view:
+            self._split(view.cast("B") if view.format != "B" or view.ndim != 1 else view)
+
+    def _split(self, view: memoryview) -> None:
+        """Cut ``view`` into frames: copy each byte once, into its frame."""
+        pos = 0
+        end = len(view)
+        head = self._head
+        while pos < end:
+            frame = self._frame
+            if frame is not None:
+                filled = self._filled
+                take = min(end - pos, len(frame) - filled)
+                frame[filled : filled + take] = view[pos : pos + take]
+                pos += take
+                if filled + take < len(frame):
+                    self._filled = filled + take
+                    return
+                self._ready.append(frame)
+                self._frame = None
+                continue
+            if head or end - pos < 4:
+                take = min(4 - len(head), end - pos)
+                head += view[pos : pos + take]
+                pos += take
+                if len(head) < 4:
+                    return
+                (size,) = _SIZE.unpack_from(head)
+                head.clear()
+            else:
+                (size,) = _SIZE.unpack_from(view, pos)
+                pos += 4
+            if size < 0 or size > self.max_frame_size:
+                self._bad_size = size
+                return
+            if end - pos >= size:
+                # The whole frame is here: one copy, straight out of ``data``.
+                self._ready.append(view[pos : pos + size].tobytes())
+                pos += size
+            else:
+                self._frame = bytearray(size)
+                self._filled = 0
 
     def next_event(self) -> Event:
         """The next complete event, or :data:`NEED_DATA`."""
         if self._error is not None:
             return self._error
-        buf = self._buffer
-        if len(buf) < 4:
-            return ConnectionClosed() if self._eof and not buf else self._need_data()
-        (size,) = _SIZE.unpack_from(buf)
-        if size < 0 or size > self.max_frame_size:
-            limit = self.max_frame_size
+        if self._ready:
+            frame = self._ready.popleft()
+            # Decoders read the frame through a read-only view: their slices
+            # copy once (``bytes(view[a:b])``) or, for RECORDS with
+            # ``records_views``, not at all. Ownership: a frame is allocated
+            # for one message and never written again once it is here, so
+            # views of it stay valid for as long as anyone holds them (they
+            # keep the frame alive); nothing may hand out views of a buffer
+            # that is reused, like ``_head`` or the caller's ``data``.
+            view = memoryview(frame).toreadonly()
+            if self.role is Role.BROKER:
+                return self._request_event(view)
+            return self._response_event(view)
+        if self._bad_size is not None:
+            size, limit = self._bad_size, self.max_frame_size
             return self._fail(f"frame of {size} bytes exceeds the maximum of {limit} bytes")
-        if len(buf) < 4 + size:
-            return self._need_data()
-        # One copy: slicing the bytearray first would copy the frame twice.
-        with memoryview(buf) as view:
-            frame = bytes(view[4 : 4 + size])
-        del buf[: 4 + size]
-        if self.role is Role.BROKER:
-            return self._request_event(frame)
-        return self._response_event(frame)
-
-    def _need_data(self) -> Event:
         if self._eof:
-            return self._fail(f"connection closed inside a frame ({len(self._buffer)} bytes)")
+            partial = len(self._head) or (4 + self._filled if self._frame is not None else 0)
+            if not partial:
+                return ConnectionClosed()
+            return self._fail(f"connection closed inside a frame ({partial} bytes)")
         return NEED_DATA
 
     def _fail(self, reason: str, correlation_id: int | None = None) -> ProtocolViolation:
         self._error = ProtocolViolation(reason, correlation_id)
-        self._buffer.clear()
+        self._head.clear()
+        self._frame = None
+        self._ready.clear()
         return self._error
 
-    def _request_event(self, frame: bytes) -> Event:
+    def _request_event(self, frame: memoryview) -> Event:
         try:
             api_key, api_version, correlation_id = RequestHeader.peek(frame)
         except ProtocolDecodeError as e:
@@ -231,7 +305,7 @@ class Connection:
             self._awaiting_answer.add(correlation_id)
         return RequestReceived(header, request)
 
-    def _response_event(self, frame: bytes) -> Event:
+    def _response_event(self, frame: memoryview) -> Event:
         if len(frame) < 4:
             return self._fail("response shorter than its header")
         (correlation_id,) = _SIZE.unpack_from(frame)
@@ -247,20 +321,38 @@ class Connection:
         if response_cls is None:
             return self._fail(f"no response declared for api key {cls.api_key}")
         version = pending.api_version
+        limits = self._limits_for_responses()
         try:
             _, pos = ResponseHeader.decode(frame, header_version)
             try:
-                response = response_cls.decode(frame, version, self.limits, pos)
+                response = response_cls.decode(frame, version, limits, pos)
             except ProtocolDecodeError:
                 # A broker that does not know this ApiVersions version answers
                 # with a v0 body (KIP-511); Kafka's client falls back the same way.
                 if cls.api_key != _API_VERSIONS or version == 0:
                     raise
                 version = 0
-                response = response_cls.decode(frame, version, self.limits, pos)
+                response = response_cls.decode(frame, version, limits, pos)
         except ProtocolDecodeError as e:
             return self._fail(str(e), correlation_id)
         return ResponseReceived(correlation_id, version, pending.request, response)
+
+    def _limits_for_responses(self) -> DecodeLimits:
+        limits = self.limits
+        if not self.records_views:
+            return limits
+        if self._views_limits[0] is not limits:
+            self._views_limits = (limits, dataclasses.replace(limits, records_views=True))
+        return self._views_limits[1]
+
+    def prepare(self, api: type[Request], version: int) -> None:
+        """Compile now, rather than on first use, the codecs that sending
+        ``api`` at ``version`` and reading its answer on this connection take
+        (compiling a Fetch pair takes tens of milliseconds)."""
+        codec_for(api, version, DEFAULT_LIMITS)
+        spec = self.apis.get(api.api_key)
+        if spec is not None and spec.response is not None and spec.response.supports(version):
+            codec_for(spec.response, version, self._limits_for_responses())
 
     # -- output --------------------------------------------------------------
 

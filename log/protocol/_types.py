@@ -79,10 +79,17 @@ class DecodeLimits:
 
     ``max_bytes`` bounds BYTES and RECORDS fields (default: Kafka's
     ``socket.request.max.bytes``); ``max_array_length`` bounds array counts.
+
+    ``records_views`` is not a bound but rides along because codecs are
+    compiled per limits: when set, a RECORDS field decoded from a
+    ``memoryview`` is a slice of that view (no copy) rather than ``bytes``.
+    Only a caller that owns the decoded buffer and never reuses it may set
+    it (the protocol engine does, for a client's responses).
     """
 
     max_bytes: int = 104_857_600
     max_array_length: int = 1 << 24
+    records_views: bool = False
 
 
 DEFAULT_LIMITS = DecodeLimits()

@@ -27,6 +27,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import Any
 
+from tidal.log.client._connection import warm_codecs
 from tidal.log.client._errors import KafkaConnectionError, KafkaTimeoutError
 from tidal.log.client._kernel import Kernel
 from tidal.log.client._types import TopicPartition
@@ -52,7 +53,13 @@ _REFRESH_CODES = frozenset({3, 5, 6, 9, 74, 75, 100})  # unknown topic, leader m
 
 @dataclass(slots=True)
 class _Buffered:
-    """One partition's part of a Fetch response, decoded on first hand-out."""
+    """One partition's part of a Fetch response, decoded on first hand-out.
+
+    ``raw`` is a read-only view of the response's frame (see
+    ``BrokerConnection``), which it keeps alive; the frame is never reused,
+    so it stays valid until decoded, when ``raw`` is dropped. The decoded
+    records own their keys and values (copies), not views.
+    """
 
     tp: TopicPartition
     raw: Any
@@ -106,6 +113,8 @@ class Fetcher:
         self._retry_soon = False
 
     def start(self) -> None:
+        # Fetch's codecs are compiled here rather than inside the first fetch.
+        warm_codecs(FetchRequest)
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def close(self) -> None:

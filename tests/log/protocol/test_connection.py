@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 
 import pytest
 
 from tidal.log.protocol import (
+    DEFAULT_LIMITS,
     NEED_DATA,
     Connection,
     ConnectionClosed,
@@ -23,10 +25,13 @@ from tidal.log.protocol import (
 from tidal.log.protocol.messages import (
     ApiVersionsRequest,
     ApiVersionsResponse,
+    FetchRequest,
+    FetchResponse,
     MetadataRequest,
     MetadataResponse,
     ProduceRequest,
 )
+from tidal.log.protocol.messages.fetch import FetchableTopicResponse, PartitionData
 from tidal.log.protocol.messages.metadata import MetadataResponseBroker
 from tidal.log.protocol.messages.produce import PartitionProduceData, TopicProduceData
 
@@ -172,3 +177,90 @@ def test_roles_are_enforced() -> None:
     client.send_request(ApiVersionsRequest(), 0, correlation_id=3)
     with pytest.raises(ProtocolError):
         client.send_request(ApiVersionsRequest(), 0, correlation_id=3)
+
+
+def _fetch_exchange(
+    records: bytes, *, records_views: bool
+) -> tuple[Connection, bytes, FetchResponse]:
+    client = Connection(Role.CLIENT, client_id="c", records_views=records_views)
+    request = FetchRequest(max_wait_ms=1, min_bytes=1, max_bytes=1 << 20, topics=[])
+    client.send_request(request, 12, correlation_id=5)
+    part = PartitionData(partition_index=0, high_watermark=3, records=records)
+    response = FetchResponse(responses=[FetchableTopicResponse(topic="t", partitions=[part])])
+    data = bytes(Connection(Role.BROKER).send_response(RequestHeader(1, 12, 5, "c"), response))
+    return client, data, response
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 4, 7, 1000, 1 << 20])
+@pytest.mark.parametrize("records_views", [False, True])
+def test_fetch_records_survive_any_split_and_views_are_read_only(
+    chunk: int, records_views: bool
+) -> None:
+    records = bytes(range(256)) * 20
+    client, data, expected = _fetch_exchange(records, records_views=records_views)
+    # Two frames back to back: the second must not disturb the first's views.
+    tail = bytes(
+        Connection(Role.BROKER).send_response(
+            RequestHeader(18, 0, 6), ApiVersionsResponse(api_keys=[])
+        )
+    )
+    client.send_request(ApiVersionsRequest(), 0, correlation_id=6)
+    feed = bytearray(data + tail)
+    for i in range(0, len(feed), chunk):
+        piece = feed[i : i + chunk]
+        client.receive_data(piece)
+        piece[:] = b"\xff" * len(piece)  # the caller may reuse its buffer at once
+    event = client.next_event()
+    assert isinstance(event, ResponseReceived)
+    got = event.response.responses[0].partitions[0].records
+    if records_views:
+        assert isinstance(got, memoryview)
+        assert got.readonly
+    else:
+        assert isinstance(got, bytes)
+    assert bytes(got) == records
+    assert event.response == expected
+    second = client.next_event()
+    assert isinstance(second, ResponseReceived)
+    assert isinstance(second.response, ApiVersionsResponse)
+    assert bytes(got) == records
+    assert client.next_event() is NEED_DATA
+
+
+def test_violation_comes_after_the_frames_before_it() -> None:
+    client, data, _ = _fetch_exchange(b"x" * 50, records_views=True)
+    client.max_frame_size = len(data)
+    client.receive_data(data + struct.pack(">i", len(data) + 1) + b"ignored")
+    assert isinstance(client.next_event(), ResponseReceived)
+    event = client.next_event()
+    assert isinstance(event, ProtocolViolation)
+    assert str(len(data) + 1) in event.reason
+    client.receive_data(b"more")  # nothing after a violation is read
+    assert client.next_event() is event
+
+
+@pytest.mark.parametrize("cut", [2, 4, 9])
+def test_close_inside_a_frame_counts_the_bytes_received(cut: int) -> None:
+    client, data, _ = _fetch_exchange(b"x" * 50, records_views=False)
+    client.receive_data(data[:cut])
+    assert client.next_event() is NEED_DATA
+    client.receive_data(b"")
+    event = client.next_event()
+    assert isinstance(event, ProtocolViolation)
+    assert f"({cut} bytes)" in event.reason
+
+
+def test_a_zero_length_response_is_a_violation() -> None:
+    client = Connection(Role.CLIENT)
+    client.receive_data(struct.pack(">i", 0))
+    event = client.next_event()
+    assert isinstance(event, ProtocolViolation)
+    assert "shorter than its header" in event.reason
+
+
+def test_prepare_compiles_the_codecs_a_connection_uses() -> None:
+    client = Connection(Role.CLIENT, records_views=True)
+    client.prepare(FetchRequest, 11)
+    views = dataclasses.replace(DEFAULT_LIMITS, records_views=True)
+    assert (11, DEFAULT_LIMITS) in FetchRequest._codecs
+    assert (11, views) in FetchResponse._codecs

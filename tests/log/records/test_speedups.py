@@ -747,3 +747,29 @@ def test_extension_is_built_when_required() -> None:
         if os.environ["TIDAL_NO_SPEEDUPS"] not in ("", "0"):
             return
     assert _batch.SPEEDUPS
+
+
+@needs_speedups
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batches(), st.data())
+def test_decode_into_reads_a_view_of_a_larger_frame(batch: Batch, data: st.DataObject) -> None:
+    """A consumer decodes from a read-only view into its Fetch response's frame
+    (``Connection(records_views=True)``): both decoders read it in place, and
+    the records own their bytes, which outlive the frame."""
+    before = data.draw(st.binary(max_size=9))
+    frame = bytearray(before + batch.raw + b"\xee" * 3)
+    view = memoryview(frame).toreadonly()[len(before) : len(before) + len(batch.raw)]
+    header = read_batch_header(view)
+    offsets = [r.offset for r in batch.records] or [batch.header.base_offset]
+    min_offset = data.draw(st.sampled_from([0, *offsets]))
+    expected = decode_into_outcome(False, batch.raw, batch.header, min_offset)
+    outcomes = [
+        decode_into_outcome(use_speedups, view, header, min_offset)  # type: ignore[arg-type]
+        for use_speedups in (True, False)
+    ]
+    assert outcomes == [expected, expected]
+    view.release()
+    frame[:] = b"\x00" * len(frame)  # nothing decoded points into the frame
+    assert outcomes == [expected, expected]
+    if expected[0] == "returned":
+        assert all(isinstance(f[5], bytes | None) for got in outcomes for f in got[1])
