@@ -114,11 +114,19 @@ class Broker:
         self.advertised_host = "127.0.0.1"
         self.advertised_port = 9092
         manager_props = {k: config.get(k) for k in _LOG_MANAGER_KEYS if config.is_explicit(k)}
+        # Locks the directory: a second broker over it raises DataDirInUseError here.
         self.logs = LogManager(
             self.data_dir,
             config.topic_defaults,
             LogManagerConfig.from_properties(manager_props),
         )
+        try:
+            self._init_state(config)
+        except BaseException:
+            self.logs.shutdown()  # releases the directory's lock
+            raise
+
+    def _init_state(self, config: BrokerConfig) -> None:
         self.cluster_id = load_cluster_id(self.data_dir, self.node_id)
         self.topics = TopicRegistry(self.data_dir, config, self.logs)
         self.producer_ids = ProducerIdManager(

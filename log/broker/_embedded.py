@@ -11,6 +11,8 @@ From synchronous code the broker runs on an event loop of its own thread::
         Producer({"bootstrap.servers": broker.bootstrap_servers})
 
 Without ``data_dir`` the log lives in a temporary directory removed at stop.
+A ``data_dir`` another broker (in this process or another) is using makes
+``start`` raise ``tidal.log.storage.DataDirInUseError``.
 """
 
 from __future__ import annotations

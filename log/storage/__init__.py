@@ -27,6 +27,7 @@ from tidal.log.storage._config import (
     LogManagerConfig,
     parse_config_value,
 )
+from tidal.log.storage._dir_lock import DataDirInUseError
 from tidal.log.storage._epoch import LeaderEpochCache
 from tidal.log.storage._errors import (
     CorruptIndexError,
@@ -72,6 +73,7 @@ __all__ = [
     "CorruptIndexError",
     "CorruptSegmentError",
     "CorruptTxnIndexError",
+    "DataDirInUseError",
     "FileHandleCache",
     "FileRange",
     "InvalidTopicError",

@@ -3,6 +3,7 @@
 The data directory, as Kafka lays it out::
 
     <data dir>/
+        .lock                                flock held while a manager has the dir
         .kafka_cleanshutdown                 present only after a clean shutdown
         recovery-point-offset-checkpoint     topic partition offset: fsynced below
         log-start-offset-checkpoint          topic partition offset (DeleteRecords)
@@ -35,6 +36,7 @@ from types import TracebackType
 from tidal.log.storage._checkpoint import read_offset_checkpoint, write_offset_checkpoint
 from tidal.log.storage._cleaner import CleanerStats, compact_segments
 from tidal.log.storage._config import LogConfig, LogManagerConfig
+from tidal.log.storage._dir_lock import LOCK_FILE, DirectoryLock
 from tidal.log.storage._errors import InvalidTopicError, LogClosedError
 from tidal.log.storage._handles import FileHandleCache
 from tidal.log.storage._log import PartitionLog, wall_clock_ms
@@ -66,8 +68,10 @@ def validate_topic_name(topic: str) -> None:
 class LogManager:
     """Create, load, look up and delete partition logs under ``data_dir``.
 
-    Logs found at start are recovered (a full scan of unflushed segments if
-    the last shutdown was not clean). ``start_scheduler=False`` leaves the
+    The directory is locked first (``<data_dir>/.lock``, see ``_dir_lock``):
+    while one manager has it, another raises ``DataDirInUseError``; shutdown
+    releases it. Logs found at start are recovered (a full scan of unflushed
+    segments if the last shutdown was not clean). ``start_scheduler=False`` leaves the
     background work to explicit calls (``run_retention``, ``run_cleaner``,
     ``flush_logs``, ``checkpoint``), which tests use.
     """
@@ -84,6 +88,7 @@ class LogManager:
     ) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._dir_lock = DirectoryLock(self.data_dir)
         self.default_config = default_config if default_config is not None else LogConfig()
         self.manager_config = manager_config if manager_config is not None else LogManagerConfig()
         self.clock = clock
@@ -95,7 +100,13 @@ class LogManager:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._closed = False
-        self._load_logs()
+        try:
+            self._load_logs()
+        except BaseException:
+            for log in self._logs.values():
+                log.close()
+            self._dir_lock.release()
+            raise
         if start_scheduler:
             self._thread = threading.Thread(
                 target=self._run, name="tidal-log-scheduler", daemon=True
@@ -107,6 +118,10 @@ class LogManager:
     def _load_logs(self) -> None:
         marker = self.data_dir / CLEAN_SHUTDOWN_FILE
         had_clean_shutdown = marker.exists()
+        # A directory no broker has run over yet: only the lock file in it.
+        is_new = not had_clean_shutdown and all(
+            path.name == LOCK_FILE for path in self.data_dir.iterdir()
+        )
         recovery = read_offset_checkpoint(self.data_dir / RECOVERY_POINT_CHECKPOINT)
         starts = read_offset_checkpoint(self.data_dir / LOG_START_OFFSET_CHECKPOINT)
         hwms = read_offset_checkpoint(self.data_dir / REPLICATION_CHECKPOINT)
@@ -129,8 +144,11 @@ class LogManager:
             )  # fmt: skip
         # From here on a crash is an unclean shutdown.
         marker.unlink(missing_ok=True)
-        _log.info("loaded %d logs from %s (clean shutdown: %s)", len(self._logs), self.data_dir,
-                  had_clean_shutdown)  # fmt: skip
+        if is_new:
+            _log.info("new log directory %s", self.data_dir)
+        else:
+            _log.info("loaded %d logs from %s (clean shutdown: %s)", len(self._logs),
+                      self.data_dir, had_clean_shutdown)  # fmt: skip
 
     # ---- partitions ------------------------------------------------------------------
 
@@ -293,20 +311,36 @@ class LogManager:
 
     def shutdown(self) -> None:
         """Stop the scheduler, flush and close every log, write the checkpoints
-        and the clean shutdown marker."""
+        and the clean shutdown marker, then release the directory's lock."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
         self._stop.set()
+        try:
+            if self._thread is not None:
+                self._thread.join()
+            for log in self.logs().values():
+                log.flush()
+                log.close()
+            self.checkpoint()
+            marker = self.data_dir / CLEAN_SHUTDOWN_FILE
+            marker.write_text(json.dumps({"version": 0, "brokerEpoch": -1}))
+        finally:
+            self._dir_lock.release()
+
+    def _abandon(self) -> None:
+        # A crash (``_faults.abandon``): the scheduler stops, every log's
+        # descriptors go away and the lock is dropped, as the kernel drops it
+        # at ``kill -9``; no checkpoint and no clean-shutdown marker is written.
+        with self._lock:
+            self._closed = True
+        self._stop.set()
         if self._thread is not None:
             self._thread.join()
         for log in self.logs().values():
-            log.flush()
-            log.close()
-        self.checkpoint()
-        marker = self.data_dir / CLEAN_SHUTDOWN_FILE
-        marker.write_text(json.dumps({"version": 0, "brokerEpoch": -1}))
+            log._abandon()
+        self._dir_lock.release()
 
     def __enter__(self) -> LogManager:
         return self

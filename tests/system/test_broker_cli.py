@@ -111,3 +111,36 @@ def test_bad_config_file_exits_2(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "log.retention.hours" in result.stderr
+
+
+def test_second_broker_on_a_locked_data_dir_exits_1(tmp_path: Path, broker_process: Any) -> None:
+    """Two brokers over one directory would share (and corrupt) its state:
+    the second is refused, and touches nothing in the directory."""
+    data_dir = tmp_path / "data"
+    first = broker_process(data_dir, _free_port())
+    first.start()
+    second = subprocess.run(
+        [
+            sys.executable, "-m", "tidal", "broker", "start",
+            "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{_free_port()}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )  # fmt: skip
+    assert second.returncode == 1, second.stderr
+    errors = [line for line in second.stderr.splitlines() if line.strip()]
+    assert len(errors) == 1, second.stderr
+    assert f"another process is using this directory: {data_dir}" in errors[0]
+    assert "ready" not in second.stdout
+    # The refused broker wrote no clean-shutdown marker into the running one's directory.
+    assert not (data_dir / CLEAN_SHUTDOWN_FILE).exists()
+    assert produce_and_consume(first.bootstrap_servers, "locked", 5) == [
+        b"m%d" % i for i in range(5)
+    ]
+    assert first.terminate() == 0
+    # Once the first has stopped, the directory is free again.
+    again = broker_process(data_dir, _free_port())
+    again.start()
+    assert again.terminate() == 0

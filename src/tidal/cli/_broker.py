@@ -7,59 +7,30 @@ server.properties``, ``--set key=value``, then the flags (``--data-dir`` is
 prints ``tidal broker ready on HOST:PORT`` (the address clients are given).
 SIGINT or SIGTERM shuts down cleanly (connections closed, logs flushed,
 clean-shutdown marker written) and exits 0. A bad flag, setting or config
-file is reported naming it, with exit status 2.
+file is reported naming it, with exit status 2; a data directory another
+broker holds (its ``.lock``), or an address that cannot be bound, is one
+error line and exit status 1.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 
 import click
 
+from tidal.cli._logging import setup_logging
 from tidal.log.broker._config import BrokerConfig
 from tidal.log.broker._metrics import BrokerMetrics, PrometheusMetrics
 from tidal.log.broker._server import BrokerServer, parse_address
-from tidal.log.storage import ConfigError
+from tidal.log.storage import ConfigError, DataDirInUseError
 
 __all__ = ["broker"]
 
 _log = logging.getLogger("tidal.broker")
-
-
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message (and exception)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": round(record.created, 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry)
-
-
-def _setup_logging(level: str, fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        handler.setFormatter(_JsonFormatter())
-    else:
-        formatter = logging.Formatter(
-            "%(asctime)s.%(msecs)03dZ %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
-        )
-        formatter.converter = time.gmtime
-        handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
 
 
 def _address(option: str, value: str | None) -> tuple[str, int] | None:
@@ -166,7 +137,7 @@ def start(
     config = _load_config(config_file, sets, data_dir)
     if listen_at is None and not config.is_explicit("listeners"):
         listen_at = ("127.0.0.1", 9092)
-    _setup_logging(log_level, log_format)
+    setup_logging(log_level, log_format)
     metrics: BrokerMetrics = PrometheusMetrics() if metrics_port is not None else BrokerMetrics()
     try:
         server = BrokerServer(config, listen=listen_at, advertise=advertise_at, metrics=metrics)
@@ -174,6 +145,9 @@ def start(
         raise click.UsageError(f"bad configuration: {exc}") from None
     try:
         asyncio.run(_serve(server, metrics_port))
+    except DataDirInUseError as exc:
+        _log.error("cannot start: %s", exc)
+        raise SystemExit(1) from None
     except OSError as exc:
         _log.error("cannot serve: %s", exc)
         raise SystemExit(1) from None

@@ -12,6 +12,7 @@ import pytest
 from tidal.log.records import SimpleRecord, encode_batch, iter_batches
 from tidal.log.storage import (
     CLEAN_SHUTDOWN_FILE,
+    DataDirInUseError,
     InvalidTopicError,
     LogClosedError,
     LogConfig,
@@ -72,8 +73,7 @@ def test_unclean_restart_recovers(tmp_path: Path) -> None:
     for i in range(10):
         log.append(batch(i))
     logs.checkpoint()
-    for log in logs.logs().values():
-        abandon(log)
+    abandon(logs)  # kill -9: every log dropped, the directory's lock released
     with (tmp_path / "t-0" / sorted(p.name for p in (tmp_path / "t-0").glob("*.log"))[-1]).open(
         "ab"
     ) as f:
@@ -85,6 +85,57 @@ def test_unclean_restart_recovers(tmp_path: Path) -> None:
     assert log2.recovery_report.recovered
     assert log2.recovery_report.truncations
     again.shutdown()
+
+
+def test_second_manager_on_a_directory_is_refused(tmp_path: Path) -> None:
+    first = manager(tmp_path)
+    first.get_or_create_log("t", 0).append(batch())
+    with pytest.raises(DataDirInUseError) as refused:
+        manager(tmp_path)
+    assert str(refused.value) == f"another process is using this directory: {tmp_path}"
+    # The refused manager neither wrote a clean-shutdown marker nor disturbed the first.
+    assert not (tmp_path / CLEAN_SHUTDOWN_FILE).exists()
+    first.get_or_create_log("t", 0).append(batch(1))
+    first.shutdown()
+    again = manager(tmp_path)  # the lock went with the shutdown
+    log = again.get_log("t", 0)
+    assert log is not None
+    assert log.log_end_offset == 2
+    with pytest.raises(DataDirInUseError):
+        manager(tmp_path)
+    again.shutdown()
+
+
+def test_lock_is_released_by_a_crash_and_by_a_failed_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = manager(tmp_path)
+    logs.get_or_create_log("t", 0).append(batch())
+    abandon(logs)  # kill -9: the kernel drops the lock with the process
+    manager(tmp_path).shutdown()
+
+    def fail(self: LogManager) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(LogManager, "_load_logs", fail)
+    with pytest.raises(OSError, match="disk gone"):
+        manager(tmp_path)
+    monkeypatch.undo()
+    manager(tmp_path).shutdown()
+
+
+def test_first_start_says_new_log_directory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="tidal.log.storage")
+    first = manager(tmp_path / "data")
+    first.get_or_create_log("t", 0)
+    first.shutdown()
+    manager(tmp_path / "data").shutdown()
+    lines = [r.getMessage() for r in caplog.records if r.name == "tidal.log.storage._manager"]
+    assert lines[0] == f"new log directory {tmp_path / 'data'}"
+    assert "clean shutdown: False" not in "\n".join(lines)
+    assert lines[1] == f"loaded 1 logs from {tmp_path / 'data'} (clean shutdown: True)"
 
 
 @pytest.mark.parametrize("name", ["", ".", "..", "a/b", "x" * 250, "sp ace", "ü"])

@@ -148,13 +148,7 @@ async def _crash(broker: Any) -> None:
     """Stop ``broker`` as ``kill -9`` would: no snapshots, checkpoints or clean-shutdown marker."""
     await broker.txn.close()
     broker.groups.close()
-    manager = broker.logs
-    manager._stop.set()
-    if manager._thread is not None:
-        manager._thread.join()
-    for log in manager.logs().values():
-        abandon(log)
-    manager._closed = True
+    abandon(broker.logs)  # the scheduler stopped, every log dropped, the lock released
     broker._started = False
 
 
