@@ -31,6 +31,35 @@ __all__ = ["transactions"]
 
 TRANSACTIONAL_ID_NOT_FOUND = 105
 
+#: Kafka's transaction states, the names ListTransactions filters by.
+TRANSACTION_STATES = (
+    "Empty",
+    "Ongoing",
+    "PrepareCommit",
+    "PrepareAbort",
+    "CompleteCommit",
+    "CompleteAbort",
+    "Dead",
+    "PrepareEpochFence",
+)
+
+
+class _StateType(click.ParamType[str]):
+    """One of ``TRANSACTION_STATES``, in any case; a bad name is a usage error."""
+
+    name = "state"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "STATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        for state in TRANSACTION_STATES:
+            if str(value).lower() == state.lower():
+                return state
+        raise click.BadParameter(
+            f"{value!r} is not a transaction state: {', '.join(TRANSACTION_STATES)}.", ctx, param
+        )
+
 
 @asynccontextmanager
 async def _kernel() -> AsyncIterator[Kernel]:
@@ -53,7 +82,13 @@ def transactions() -> None:
 
 
 @transactions.command("list")
-@click.option("--state", "states", multiple=True, help="Only these states (e.g. Ongoing).")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=_StateType(),
+    help=f"Only these states (repeatable): {', '.join(TRANSACTION_STATES)}.",
+)
 @click.option("--producer-id", "producer_ids", multiple=True, type=int, help="Only these ids.")
 @click.option(
     "--duration-ms", type=int, default=-1, help="Only transactions open at least this long."
