@@ -77,6 +77,14 @@ def test_produce_lines_with_keys_and_headers_read_by_confluent(
     assert got[0].headers() == [("src", b"cli"), ("n", b"1")]  # type: ignore[attr-defined]
 
 
+def test_one_record_is_counted_in_the_singular(broker: EmbeddedBrokerThread) -> None:
+    create(broker, "single")
+    result = tidal(broker, "produce", "single", input="only\n")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "1 record sent to single\n"
+    assert end_offsets(broker, "single", 1) == [1]
+
+
 def test_consume_reads_what_confluent_produced(broker: EmbeddedBrokerThread) -> None:
     create(broker, "oracle", partitions=2)
     producer = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap_servers})

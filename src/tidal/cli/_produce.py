@@ -214,7 +214,7 @@ def _settle(
 def _summary(topic: str, report: _Report) -> None:
     if report.failed > _SHOWN_FAILURES:
         click.echo(f"... and {report.failed - _SHOWN_FAILURES} more failures", err=True)
-    line = f"{report.sent} records sent to {topic}"
+    line = f"{report.sent} {'record' if report.sent == 1 else 'records'} sent to {topic}"
     if report.failed:
         line += f", {report.failed} failed"
     click.echo(line, err=True)
