@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -170,6 +171,98 @@ async def test_missing_worker_file(tmp_path: Path) -> None:
     proc = connect(tmp_path, "nope.properties")
     _, stderr = await asyncio.to_thread(proc.communicate, timeout=30)
     assert (proc.returncode, stderr.strip()) == (2, "Error: nope.properties: no such file")
+
+
+COUNTER_MODULE = """
+import logging
+import time
+
+from tidal.connectors.api import Schema, SourceConnector, SourceRecord, SourceTask
+from tidal.connectors.config import ConfigDef
+
+
+class CounterTask(SourceTask):
+    def version(self):
+        return "1"
+
+    def start(self, props):
+        self.topic, self.n = props["topic"], 0
+
+    def poll(self):
+        if self.n >= 3:
+            time.sleep(0.05)
+            return None
+        self.n += 1
+        return [SourceRecord(topic=self.topic, value=str(self.n), value_schema=Schema.STRING_SCHEMA,
+                             source_partition={"c": 0}, source_offset={"n": self.n})]
+
+    def stop(self):
+        return
+
+
+class CounterConnector(SourceConnector):
+    def version(self):
+        return "1"
+
+    def start(self, props):
+        self.props = dict(props)
+        logging.getLogger("counter").warning("counter connector started")
+
+    def task_class(self):
+        return CounterTask
+
+    def task_configs(self, max_tasks):
+        return [dict(self.props)]
+
+    def stop(self):
+        return
+
+    def config(self):
+        return ConfigDef()
+"""
+
+
+async def _run_counter(tmp_path: Path) -> tuple[str, list[str]]:
+    """A standalone worker whose connector class is ``counter.CounterConnector`` of
+    ``./counter.py``; its stderr and the values the connector wrote."""
+    (tmp_path / "counter.py").write_text(COUNTER_MODULE)
+    port = _free_port()
+    async with EmbeddedBroker(data_dir=tmp_path / "broker", config=BROKER_CONFIG) as broker:
+        (tmp_path / "worker.properties").write_text(
+            f"bootstrap.servers={broker.bootstrap_servers}\n"
+            f"listeners=http://127.0.0.1:{port}\n"
+            f"key.converter={STRING}\nvalue.converter={STRING}\n"
+        )
+        (tmp_path / "counter.properties").write_text(
+            "name=counter\nconnector.class=counter.CounterConnector\ntopic=counts\n"
+        )
+        # -P: no working directory on sys.path, as when the `tidal` console script runs.
+        proc = subprocess.Popen(
+            [sys.executable, "-P", "-m", "tidal", "connect", "standalone",
+             "worker.properties", "counter.properties"],
+            cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            records = await read_topic(broker.bootstrap_servers, "counts", 3, timeout=30)
+        finally:
+            _, stderr = await _stop(proc)
+        assert proc.returncode == 0, stderr
+        return stderr, [r.value.decode() for r in records]  # type: ignore[union-attr]
+
+
+async def test_connector_class_found_in_the_working_directory(tmp_path: Path) -> None:
+    stderr, values = await _run_counter(tmp_path)
+    assert "could not be found" not in stderr
+    assert values == ["1", "2", "3"]
+
+
+async def test_log_lines_use_the_broker_timestamp_format(tmp_path: Path) -> None:
+    stderr, _ = await _run_counter(tmp_path)
+    line = next(line for line in stderr.splitlines() if "counter connector started" in line)
+    # As `tidal broker start` and `tidal run` log: ISO 8601 in UTC, milliseconds, "Z".
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARNING counter: counter connector started"
+    assert re.fullmatch(pattern, line), line
 
 
 def _distributed(cwd: Path, worker: str) -> subprocess.Popen[str]:

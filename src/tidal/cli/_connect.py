@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tidal.cli._common import stop_on_signals
+from tidal.cli._logging import setup_logging
 
 if TYPE_CHECKING:
     from tidal.connectors.runtime import WorkerConfig
@@ -50,6 +51,18 @@ def _one_line(text: str) -> str:
     if len(lines) > 1 and "You can also find" in lines[-1]:
         lines = lines[:-1]
     return "; ".join(lines)
+
+
+def _prepare() -> None:
+    """Log as the broker and ``tidal run`` do, and find plugins in the current directory.
+
+    A console script's ``sys.path`` starts at its own directory, not the working one; as
+    ``tidal run`` does for apps, ``connector.class=counter.CounterConnector`` then finds
+    ``./counter.py``.
+    """
+    setup_logging("warning")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
 
 
 def _load_worker(path: Path) -> WorkerConfig:
@@ -145,9 +158,7 @@ def connect() -> None:
 @click.argument("connector_files", nargs=-1, type=click.Path(path_type=Path))
 def standalone(worker_file: Path, connector_files: tuple[Path, ...]) -> None:
     """Run a standalone worker with the connectors in CONNECTOR_FILES."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _prepare()
     try:
         worker = _load_worker(worker_file)
         if worker.exactly_once_source:
@@ -171,9 +182,7 @@ def standalone(worker_file: Path, connector_files: tuple[Path, ...]) -> None:
 @click.argument("worker_file", type=click.Path(path_type=Path))
 def distributed(worker_file: Path) -> None:
     """Run a worker of the cluster named by group.id; connectors are managed over REST."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    _prepare()
     try:
         asyncio.run(_run(_load_worker(worker_file), [], distributed=True))
     except _ExitError as exc:
