@@ -26,6 +26,7 @@ import enum
 import importlib
 import importlib.metadata
 import logging
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -148,8 +149,24 @@ def _types_of(cls: type) -> list[PluginType]:
     return kinds
 
 
-def _python_name(cls: type) -> str:
+def _defining_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _python_name(cls: type) -> str:
+    """The path users configure: the nearest package that re-exports ``cls`` from a
+    private module (``tidal.connectors.builtin.DatagenSourceConnector`` rather than
+    ``tidal.connectors.builtin._datagen.DatagenSourceConnector``), else where it is defined."""
+    parts = cls.__module__.split(".")
+    while len(parts) > 1 and parts[-1].startswith("_"):
+        parts.pop()
+        package = sys.modules.get(".".join(parts))
+        owner: Any = package
+        for attr in cls.__qualname__.split("."):
+            owner = getattr(owner, attr, None)
+        if owner is cls:
+            return f"{'.'.join(parts)}.{cls.__qualname__}"
+    return _defining_name(cls)
 
 
 def _version_of(cls: type, kind: PluginType) -> str:
@@ -222,7 +239,8 @@ class Plugins:
             self.add(cls)
 
     def add(self, cls: type, *, name: str | None = None) -> None:
-        """Register a plugin class (under ``name``, default its Python path)."""
+        """Register a plugin class (under ``name``, default its public Python path; the
+        path of the module defining it finds it too)."""
         kinds = _types_of(cls)
         if not kinds:
             raise TypeError(
@@ -233,6 +251,7 @@ class Plugins:
             desc = PluginDesc(listed, cls, kind, _version_of(cls, kind))
             self._by_name[kind][listed] = desc
             self._by_name[kind].setdefault(_python_name(cls), desc)
+            self._by_name[kind].setdefault(_defining_name(cls), desc)  # a private module's path
             for alias in self._aliases_of(cls, listed, kind):
                 self._aliases[kind].setdefault(alias, set()).add(listed)
 

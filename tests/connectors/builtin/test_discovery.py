@@ -27,7 +27,14 @@ def test_found_by_alias_class_name_and_listed(alias: str, cls: type, kind: Plugi
     assert plugins.plugin(alias, PluginType.SOURCE, PluginType.SINK).cls is cls
     assert plugins.plugin(alias + "Connector", PluginType.SOURCE, PluginType.SINK).cls is cls
     listed = {(info["class"], info["type"]) for info in plugins.connector_plugins()}
-    assert (f"{cls.__module__}.{cls.__qualname__}", kind.value) in listed
+    # Listed by the path users configure, from the package re-exporting it ...
+    public = f"tidal.connectors.builtin.{cls.__qualname__}"
+    assert (public, kind.value) in listed
+    assert not any("._" in name for name, _ in listed)
+    assert plugins.plugin(public, PluginType.SOURCE, PluginType.SINK).cls is cls
+    # ... while the private module's path (``..._datagen.DatagenSourceConnector``) still works.
+    private = plugins.plugin(f"{cls.__module__}.{cls.__qualname__}", kind)
+    assert (private.cls, private.name) == (cls, public)
 
 
 @pytest.mark.parametrize(("alias", "cls", "kind"), CONNECTORS)

@@ -218,3 +218,42 @@ def test_plugin_config_lists_the_config_keys() -> None:
     }  # fmt: skip
     mask = Plugins(entry_points=False).plugin_config("MaskField$Value")
     assert [k["name"] for k in mask] == ["fields", "replacement", "replace.null.with.default"]
+
+
+def test_listed_by_the_public_path_that_re_exports_the_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "reexporting_connect"
+    package.mkdir()
+    (package / "_impl.py").write_text(
+        textwrap.dedent(
+            """
+            from tidal.connectors.converters import StringConverter
+
+
+            class ShownConverter(StringConverter):
+                pass
+
+
+            class HiddenConverter(StringConverter):
+                pass
+            """
+        )
+    )
+    (package / "__init__.py").write_text("from reexporting_connect._impl import ShownConverter\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from reexporting_connect import _impl  # noqa: PLC0415
+
+    plugins = Plugins([_impl.ShownConverter, _impl.HiddenConverter], entry_points=False)
+    listed = {info["class"] for info in plugins.connector_plugins(connectors_only=False)}
+    assert "reexporting_connect.ShownConverter" in listed
+    assert "reexporting_connect._impl.ShownConverter" not in listed
+    # Not re-exported: listed where it is defined, the only path that imports it.
+    assert "reexporting_connect._impl.HiddenConverter" in listed
+    # Both paths of the re-exported class find the one listed plugin.
+    for name in ("reexporting_connect.ShownConverter", "reexporting_connect._impl.ShownConverter"):
+        desc = plugins.plugin(name, PluginType.CONVERTER)
+        assert (desc.cls, desc.name) == (_impl.ShownConverter, "reexporting_connect.ShownConverter")
+    assert "tidal.connectors.converters.MsgpackConverter" in listed
+    for name in [n for n in sys.modules if n.startswith("reexporting_connect")]:
+        del sys.modules[name]
