@@ -57,6 +57,10 @@ __all__ = ["App"]
 
 log = logging.getLogger("tidal.streams.runtime")
 
+#: Seconds after the start without a place in the group before the app says
+#: it is waiting (a group's first rebalance alone takes 3 s on the broker's defaults).
+JOIN_WAIT_LOG_S = 5.0
+
 
 class App(BuilderFacade):
     """A streams application instance.
@@ -128,6 +132,8 @@ class App(BuilderFacade):
         super().__init__(application_id, default_key_serde, default_value_serde, topology)
         self.metrics = StreamsMetrics(application_id, metrics_registry)
         self._metrics_port = check_metrics_port(metrics_port)
+        #: When to say the app is still waiting to join its group (once).
+        self._join_log_at: float | None = None
         self._store_opener = store_opener
         self._broker: EmbeddedBroker | None = None
         self._runtime: StreamsRuntime | None = None
@@ -209,6 +215,7 @@ class App(BuilderFacade):
                 self.config, topology, settings, self.metrics, self._store_opener
             )
             await self._runtime.start()
+            self._join_log_at = time.monotonic() + JOIN_WAIT_LOG_S
             if self._metrics_port is not None:
                 self.metrics_port = self.metrics.serve(self._metrics_port)
             where = f"embedded broker in {self.config.broker_dir}" if self._broker else "cluster"
@@ -273,6 +280,9 @@ class App(BuilderFacade):
                 ):
                     break
                 await runtime.run_once(poll_ms)
+                if self._join_log_at is not None and time.monotonic() >= self._join_log_at:
+                    self._join_log_at = None
+                    self._log_join_wait(runtime)
                 if time.monotonic() >= next_commit:
                     async with runtime.lock:
                         await runtime.commit()
@@ -287,6 +297,19 @@ class App(BuilderFacade):
             self._waiting -= 1
             if self._waiting == 0:
                 done.set()
+
+    def _log_join_wait(self, runtime: StreamsRuntime) -> None:
+        """Say so when the app has not joined its group yet: after a member was
+        killed (no LeaveGroup), the group waits for that member's session to
+        time out before it rebalances, and the app sits idle until then."""
+        if runtime.consumer.group_metadata().generation_id >= 0:
+            return
+        log.info(
+            "waiting to join group %s (a previous member may still hold tasks until its "
+            "session times out after %d ms)",
+            self.application_id,
+            runtime.consumer.config.session_timeout_ms,
+        )
 
     async def close(self) -> None:
         """Final commit (unless the app failed), leave the group, stop the broker.
