@@ -46,15 +46,9 @@ _API_VERSIONS_FIRST = 3
 
 
 class _ResponseReader(asyncio.StreamReader):
-    """A stream reader that hands each chunk the transport reads straight to
-    ``on_data`` instead of buffering it. The protocol engine keeps its own
-    buffer, so StreamReader's (an extend, then two copies per ``read``, and
-    pausing the socket whenever it holds more than twice its limit) only
-    cost time. A fetched record's bytes are now copied twice in the client:
-    from each chunk into its response's frame (allocated whole once its size
-    is known), and from the frame into the record's key and value, as the
-    Fetch response's RECORDS are views of the frame. ``read`` returns only at
-    EOF or a lost connection."""
+    """The stream reader under :class:`_ResponseProtocol`: it never holds
+    data (the protocol engine keeps its own buffers); ``read`` returns only at
+    EOF or a lost connection. Anything fed to it anyway goes to ``on_data``."""
 
     def __init__(self, on_data: Callable[[bytes], None], loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(loop=loop)
@@ -63,6 +57,37 @@ class _ResponseReader(asyncio.StreamReader):
     def feed_data(self, data: bytes) -> None:  # type: ignore[override]  # the transport's bytes
         if data:
             self._on_data(data)
+
+
+class _ResponseProtocol(asyncio.StreamReaderProtocol, asyncio.BufferedProtocol):
+    """A stream protocol whose socket reads land in the protocol engine's own
+    buffers (``recv_into`` what :meth:`Connection.get_buffer` hands out).
+
+    A large response is read straight into its frame, allocated whole once
+    its size is known, and the Fetch response's RECORDS are views of that
+    frame: a fetched record's bytes are copied once in the client, from the
+    frame into its key and value. (asyncio's ``StreamReader`` extended a
+    buffer with each chunk, copied it out twice per ``read`` and paused the
+    socket every 256 KiB; the engine then copied the frame and its RECORDS.)
+    Flow control, EOF and connection loss stay StreamReaderProtocol's.
+    """
+
+    def __init__(
+        self,
+        reader: _ResponseReader,
+        get_buffer: Callable[[], memoryview],
+        updated: Callable[[int], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        super().__init__(reader, loop=loop)
+        self._get = get_buffer
+        self._updated = updated
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._get()
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._updated(nbytes)
 
 
 def warm_codecs(api: type[Request]) -> None:
@@ -149,10 +174,10 @@ class BrokerConnection:
             raise
 
     async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        """``asyncio.open_connection`` with a :class:`_ResponseReader`."""
+        """``asyncio.open_connection`` with a :class:`_ResponseProtocol`."""
         loop = asyncio.get_running_loop()
         reader = _ResponseReader(self._receive, loop)
-        protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+        protocol = _ResponseProtocol(reader, self._engine.get_buffer, self._received, loop)
         transport, _ = await loop.create_connection(lambda: protocol, self.host, self.port)
         return reader, asyncio.StreamWriter(transport, protocol, reader, loop)
 
@@ -256,8 +281,16 @@ class BrokerConnection:
 
     def _receive(self, data: bytes) -> None:
         """Feed the engine (``b""``: the broker closed) and answer waiters."""
+        self._engine.receive_data(data)
+        self._dispatch()
+
+    def _received(self, nbytes: int) -> None:
+        """``nbytes`` were read into the engine's buffer: answer waiters."""
+        self._engine.buffer_updated(nbytes)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
         engine = self._engine
-        engine.receive_data(data)
         while True:
             event = engine.next_event()
             if event is NEED_DATA:

@@ -56,6 +56,8 @@ __all__ = [
 #: Kafka's ``socket.request.max.bytes`` default.
 DEFAULT_MAX_FRAME_SIZE = 104_857_600
 _SIZE = struct.Struct(">i")
+#: What get_buffer offers between frames (asyncio reads at most 256 KiB too).
+_SCRATCH_SIZE = 256 * 1024
 _API_VERSIONS = 18
 
 
@@ -171,6 +173,7 @@ class Connection:
         self._filled = 0
         self._ready: deque[bytes | bytearray] = deque()
         self._bad_size: int | None = None
+        self._scratch: bytearray | None = None  # get_buffer's, between frames
         self._eof = False
         self._error: ProtocolViolation | None = None
         self._in_flight: dict[int, _InFlight] = {}
@@ -204,6 +207,41 @@ class Connection:
             return  # nothing after a violation is read
         with memoryview(data) as view:
             self._split(view.cast("B") if view.format != "B" or view.ndim != 1 else view)
+
+    def get_buffer(self) -> memoryview:
+        """A writable buffer to read the next bytes into, for a reader that
+        fills buffers in place (``recv_into``, asyncio's ``BufferedProtocol``);
+        report how many bytes went in with :meth:`buffer_updated` before
+        asking for another.
+
+        Inside a frame this is the rest of the frame itself, so its bytes are
+        never copied after the read; between frames it is a scratch buffer
+        that this connection reuses, so nothing is kept that points into it
+        (whole frames are copied out of it, the start of a larger one into
+        that frame).
+        """
+        frame = self._frame
+        if frame is not None:
+            return memoryview(frame)[self._filled :]
+        if self._scratch is None:
+            self._scratch = bytearray(_SCRATCH_SIZE)
+        return memoryview(self._scratch)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` were read into the buffer :meth:`get_buffer` returned."""
+        frame = self._frame
+        if frame is not None:
+            if nbytes < 0 or nbytes > len(frame) - self._filled:
+                raise ProtocolError(f"{nbytes} bytes do not fit the buffer handed out")
+            self._filled += nbytes
+            if self._filled == len(frame):
+                self._ready.append(frame)
+                self._frame = None
+            return
+        if self._scratch is None or not 0 < nbytes <= len(self._scratch):
+            raise ProtocolError(f"{nbytes} bytes do not fit the buffer handed out")
+        with memoryview(self._scratch) as view:
+            self.receive_data(view[:nbytes])
 
     def _split(self, view: memoryview) -> None:
         """Cut ``view`` into frames: copy each byte once, into its frame."""

@@ -264,3 +264,44 @@ def test_prepare_compiles_the_codecs_a_connection_uses() -> None:
     views = dataclasses.replace(DEFAULT_LIMITS, records_views=True)
     assert (11, DEFAULT_LIMITS) in FetchRequest._codecs
     assert (11, views) in FetchResponse._codecs
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 5000, 1 << 20])
+def test_reads_into_the_engines_buffers(chunk: int) -> None:
+    """A reader filling :meth:`Connection.get_buffer` in place: a large frame
+    is read straight into itself, the scratch buffer between frames is
+    reused, and nothing decoded points into it."""
+    records = bytes(range(256)) * 1200
+    client, data, expected = _fetch_exchange(records, records_views=True)
+    tail = bytes(
+        Connection(Role.BROKER).send_response(
+            RequestHeader(18, 0, 6), ApiVersionsResponse(api_keys=[])
+        )
+    )
+    client.send_request(ApiVersionsRequest(), 0, correlation_id=6)
+    stream = data + tail + data[:10]
+    pos = 0
+    while pos < len(stream):
+        buf = client.get_buffer()
+        n = min(chunk, len(buf), len(stream) - pos)
+        buf[:n] = stream[pos : pos + n]
+        pos += n
+        client.buffer_updated(n)
+    assert len(client.get_buffer()) == len(data) - 10  # the third frame's rest
+    event = client.next_event()
+    assert isinstance(event, ResponseReceived)
+    got = event.response.responses[0].partitions[0].records
+    assert isinstance(got, memoryview)
+    assert event.response == expected
+    assert isinstance(client.next_event(), ResponseReceived)
+    assert client.next_event() is NEED_DATA
+    assert bytes(got) == records
+
+
+def test_buffer_updated_refuses_more_than_was_handed_out() -> None:
+    client = Connection(Role.CLIENT)
+    buf = client.get_buffer()
+    with pytest.raises(ProtocolError):
+        client.buffer_updated(len(buf) + 1)
+    with pytest.raises(ProtocolError):
+        client.buffer_updated(0)
