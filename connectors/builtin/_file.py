@@ -290,6 +290,10 @@ class FileStreamSinkTask(SinkTask):
         except TypeError:  # some value is not a string
             data = b"".join(_line(v) for v in values)
         self._stream.write(data)
+        # Hand the lines to the OS now, as Kafka's PrintStream does: readers of
+        # the file see them at once, not at the next offset flush (fsync waits
+        # for that).
+        self._stream.flush()
 
     def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         """Flush and fsync, so committed offsets never run ahead of the file."""

@@ -131,6 +131,11 @@ class WorkerSourceTask(WorkerTask):
     def _producer_settings(self) -> dict[str, Any]:
         prefix = "producer.override."
         overrides = {"client.id": f"connector-producer-{self.id}"}
+        # Kafka Connect's source producers retry for as long as it takes: a
+        # broker outage must not expire records whose offsets are not yet
+        # committed. The worker's producer.* and producer.override.* still win.
+        if "producer.delivery.timeout.ms" not in self.env.worker.props:
+            overrides["delivery.timeout.ms"] = str(2**31 - 1)
         if self.env.worker.exactly_once_source:
             # Kafka's ${groupId}-${connector}-${taskId}: a restarted task fences its zombie.
             group = self.env.worker.group_id

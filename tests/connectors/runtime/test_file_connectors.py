@@ -115,3 +115,44 @@ def test_sink_appends_values_as_lines_and_flushes(tmp_path: Path) -> None:
         "kept\ntext é\n".encode() + b"raw\xff\nnull\n3\nStruct{n=1}\n{a=[1.0]}\n"
     )
     task.stop()
+
+
+def test_sink_lines_reach_the_file_before_the_offset_flush(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    task = FileStreamSinkTask()
+    task.start({"file": str(path)})
+    try:
+        task.put([SinkRecord(topic="t", value=f"line {i}", kafka_offset=i) for i in range(3)])
+        # Another reader (a tail -f, a test) sees the lines without waiting for flush().
+        assert path.read_text() == "line 0\nline 1\nline 2\n"
+    finally:
+        task.stop()
+
+
+@pytest.mark.parametrize(
+    ("worker_extra", "connector_extra", "expected"),
+    [
+        ({}, {}, 2**31 - 1),  # Kafka Connect's default: never expire a source record
+        ({"producer.delivery.timeout.ms": "60000"}, {}, 60_000),
+        ({}, {"producer.override.delivery.timeout.ms": "90000"}, 90_000),
+    ],
+)
+def test_source_producers_retry_as_long_as_kafka_connects_do(
+    tmp_path: Path, worker_extra: dict[str, str], connector_extra: dict[str, str], expected: int
+) -> None:
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from tidal.connectors.runtime._source import WorkerSourceTask  # noqa: PLC0415
+    from tidal.connectors.runtime._task import TaskId  # noqa: PLC0415
+    from tidal.connectors.runtime._worker_config import WorkerConfig  # noqa: PLC0415
+
+    props = {
+        "bootstrap.servers": "127.0.0.1:9092",
+        "offset.storage.file.filename": str(tmp_path / "offsets"),
+        **worker_extra,
+    }
+    task = object.__new__(WorkerSourceTask)
+    task.env = SimpleNamespace(worker=WorkerConfig(props))  # type: ignore[assignment]
+    task.id = TaskId("files", 0)
+    task.connector_config = {"connector.class": "FileStreamSource", **connector_extra}
+    assert task._producer_settings()["delivery_timeout_ms"] == expected
