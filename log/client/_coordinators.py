@@ -5,6 +5,12 @@ do so on NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE, or when the
 connection fails). :meth:`CoordinatorCache.send` wraps the usual loop: look
 up, send, and on a coordinator error or a lost connection invalidate, back
 off and try again within the deadline.
+
+Coordinator requests travel on a connection of their own to the coordinator's
+broker, pooled by the kernel under :func:`coordinator_connection_id` (Kafka's
+Java client does the same with ``Integer.MAX_VALUE - node id``): a commit, a
+heartbeat or an EndTxn then never queues behind a long-poll Fetch to the same
+broker, which a broker answers in order on one connection.
 """
 
 from __future__ import annotations
@@ -26,16 +32,84 @@ from tidal.log.protocol.errors import (
     NotCoordinatorError,
     error_for_code,
 )
-from tidal.log.protocol.messages import FindCoordinatorRequest, FindCoordinatorResponse
+from tidal.log.protocol.messages import (
+    AddOffsetsToTxnRequest,
+    AddPartitionsToTxnRequest,
+    DeleteGroupsRequest,
+    DescribeGroupsRequest,
+    DescribeTransactionsRequest,
+    EndTxnRequest,
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+    HeartbeatRequest,
+    JoinGroupRequest,
+    LeaveGroupRequest,
+    OffsetCommitRequest,
+    OffsetDeleteRequest,
+    OffsetFetchRequest,
+    SyncGroupRequest,
+    TxnOffsetCommitRequest,
+)
 
 if TYPE_CHECKING:
     from tidal.log.client._kernel import Kernel
 
-__all__ = ["COORDINATOR_ERRORS", "CoordinatorCache", "CoordinatorType"]
+__all__ = [
+    "COORDINATOR_APIS",
+    "COORDINATOR_ERRORS",
+    "COORDINATOR_NODE_OFFSET",
+    "CoordinatorCache",
+    "CoordinatorType",
+    "broker_id",
+    "coordinator_connection_id",
+    "is_coordinator_connection",
+]
 
 #: Codes after which the coordinator must be looked up again.
 COORDINATOR_ERRORS = frozenset({NotCoordinatorError.code, CoordinatorNotAvailableError.code})
 _RETRY_CODES = COORDINATOR_ERRORS | {CoordinatorLoadInProgressError.code}
+
+#: Coordinator connections are pooled under ``COORDINATOR_NODE_OFFSET - node
+#: id``, as in Kafka's Java client: far from broker ids and bootstrap ids.
+COORDINATOR_NODE_OFFSET = 2**31 - 1
+
+#: Requests only a group or transaction coordinator answers; the kernel sends
+#: them on the coordinator connection to their node.
+COORDINATOR_APIS: frozenset[type[Request]] = frozenset(
+    {
+        JoinGroupRequest,
+        SyncGroupRequest,
+        HeartbeatRequest,
+        LeaveGroupRequest,
+        OffsetCommitRequest,
+        OffsetFetchRequest,
+        OffsetDeleteRequest,
+        DescribeGroupsRequest,
+        DeleteGroupsRequest,
+        TxnOffsetCommitRequest,
+        AddOffsetsToTxnRequest,
+        AddPartitionsToTxnRequest,
+        EndTxnRequest,
+        DescribeTransactionsRequest,
+    }
+)
+
+
+def coordinator_connection_id(node_id: int) -> int:
+    """The pool id of the coordinator connection to broker ``node_id``."""
+    return COORDINATOR_NODE_OFFSET - node_id
+
+
+def is_coordinator_connection(connection_id: int) -> bool:
+    """Whether a pool id names a coordinator connection."""
+    return connection_id > COORDINATOR_NODE_OFFSET // 2
+
+
+def broker_id(connection_id: int) -> int:
+    """The broker a pool id connects to."""
+    if is_coordinator_connection(connection_id):
+        return COORDINATOR_NODE_OFFSET - connection_id
+    return connection_id
 
 
 class CoordinatorType(enum.IntEnum):
@@ -113,7 +187,7 @@ class CoordinatorCache:
         while True:
             try:
                 node = await self.find(key, key_type)
-                response = await kernel.send(node, api, builder)
+                response = await kernel.send(node, api, builder, coordinator=True)
                 code = pick(response)
                 if code not in _RETRY_CODES:
                     return response

@@ -3,7 +3,10 @@
 One :class:`Kernel` per client object. It owns
 
 * a pool of :class:`BrokerConnection`, one per node, opened on first use with
-  reconnect backoff (bootstrap addresses get node ids -1, -2, ... as in Kafka);
+  reconnect backoff (bootstrap addresses get node ids -1, -2, ... as in Kafka),
+  plus one more to each coordinator's broker for the coordinator requests
+  (``COORDINATOR_APIS``) so that they never wait behind a long-poll Fetch (pool
+  id :func:`coordinator_connection_id`, ``2**31 - 1 - node id``, as in Java);
 * the :class:`Cluster` metadata cache, refreshed on demand (coalesced) and
   every ``metadata_max_age_ms``; idle connections close after
   ``connections_max_idle_ms``;
@@ -32,7 +35,14 @@ from typing import Any, TypeVar
 from tidal.log.client._cluster import Cluster, ClusterMetadata
 from tidal.log.client._config import ClientConfig
 from tidal.log.client._connection import BrokerConnection, RequestBuilder
-from tidal.log.client._coordinators import CoordinatorCache, CoordinatorType
+from tidal.log.client._coordinators import (
+    COORDINATOR_APIS,
+    CoordinatorCache,
+    CoordinatorType,
+    broker_id,
+    coordinator_connection_id,
+    is_coordinator_connection,
+)
 from tidal.log.client._errors import ClientClosedError, KafkaConnectionError, KafkaTimeoutError
 from tidal.log.client._types import Node
 from tidal.log.protocol import Request
@@ -57,6 +67,7 @@ class Kernel:
             for i, (host, port) in enumerate(config.bootstrap_addresses)
         }
         self._nodes: dict[int, Node] = {}
+        # Pooled by connection id: the node id, or coordinator_connection_id(node id).
         self._conns: dict[int, BrokerConnection] = {}
         self._connecting: dict[int, asyncio.Task[BrokerConnection]] = {}
         self._backoff: dict[int, tuple[float, int]] = {}  # node -> (until, failures)
@@ -115,7 +126,9 @@ class Kernel:
         self._nodes[node.node_id] = node
 
     async def connection(self, node_id: int) -> BrokerConnection:
-        """An open connection to ``node_id``, connecting (once) if needed."""
+        """An open connection to ``node_id``, connecting (once) if needed;
+        ``coordinator_connection_id(node)`` names the coordinator connection
+        to ``node``."""
         if self._closed:
             raise ClientClosedError("the client is closed")
         conn = self._conns.get(node_id)
@@ -128,7 +141,8 @@ class Kernel:
             task.add_done_callback(lambda _t: self._connecting.pop(node_id, None))
         return await asyncio.shield(task)
 
-    async def _connect(self, node_id: int) -> BrokerConnection:
+    async def _connect(self, conn_id: int) -> BrokerConnection:
+        node_id = broker_id(conn_id)  # backoff is per broker, whichever connection failed
         node = self.node(node_id)
         if node is None:
             raise KafkaConnectionError(f"unknown broker node {node_id}")
@@ -145,14 +159,15 @@ class Kernel:
             self._backoff[node_id] = (time.monotonic() + wait / 1000, failures + 1)
             raise
         self._backoff.pop(node_id, None)
-        old = self._conns.get(node_id)
+        old = self._conns.get(conn_id)
         if old is not None:
             await old.close()
-        self._conns[node_id] = conn
+        self._conns[conn_id] = conn
         return conn
 
     def disconnect(self, node_id: int) -> None:
-        """Drop the pooled connection to ``node_id`` (after an error)."""
+        """Drop the pooled connection ``node_id`` (a node id or a coordinator
+        connection id) after an error."""
         conn = self._conns.pop(node_id, None)
         if conn is not None:
             asyncio.get_running_loop().create_task(conn.close())
@@ -166,6 +181,7 @@ class Kernel:
         builder: RequestBuilder | None = None,
         *,
         timeout_ms: int | None = None,
+        coordinator: bool | None = None,
     ) -> Any:
         """Send to ``node_id`` at the highest common version of ``api``.
 
@@ -173,19 +189,29 @@ class Kernel:
         the response (``None`` for Produce acks=0). A failed connection is
         dropped from the pool and :class:`KafkaConnectionError` raised; this
         call does not retry (see :meth:`retry`).
+
+        ``coordinator`` picks the node's coordinator connection (default:
+        for the coordinator-only APIs, ``COORDINATOR_APIS``), where requests
+        do not queue behind Fetch and Produce to the same broker.
         """
-        conn = await self.connection(node_id)
+        use_coordinator = api in COORDINATOR_APIS if coordinator is None else coordinator
+        conn_id = coordinator_connection_id(node_id) if use_coordinator else node_id
+        conn = await self.connection(conn_id)
         try:
             return await conn.send(api, builder, timeout_ms=timeout_ms)
         except (KafkaConnectionError, KafkaTimeoutError):
-            if self._conns.get(node_id) is conn:
-                self.disconnect(node_id)
+            if self._conns.get(conn_id) is conn:
+                self.disconnect(conn_id)
             raise
 
     def least_loaded_node(self) -> int:
         """A connected node with the fewest requests in flight, else a known
         node, else a bootstrap address."""
-        connected = [c for c in self._conns.values() if c.connected and c.node_id is not None]
+        connected = [
+            c
+            for conn_id, c in self._conns.items()
+            if c.connected and c.node_id is not None and not is_coordinator_connection(conn_id)
+        ]
         if connected:
             best = min(connected, key=lambda c: c.in_flight)
             assert best.node_id is not None
@@ -341,9 +367,9 @@ class Kernel:
         if idle < 0:
             return
         now = time.monotonic()
-        for node_id, conn in list(self._conns.items()):
+        for conn_id, conn in list(self._conns.items()):
             if conn.in_flight == 0 and now - conn.last_used > idle / 1000:
-                self.disconnect(node_id)
+                self.disconnect(conn_id)
 
     # -- coordinators ------------------------------------------------------------
 
