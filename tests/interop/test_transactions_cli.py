@@ -66,8 +66,8 @@ def test_list_filters_by_state(broker: EmbeddedBrokerThread, producers: None) ->
     assert result.exit_code == 0, result.output
     assert [line.split()[0] for line in result.output.splitlines()[1:]] == ["cli-open"]
     bad = tidal(broker, "transactions", "list", "--state", "Sleeping")
-    assert bad.exit_code == 1
-    assert "unknown transaction state(s): Sleeping" in bad.output
+    assert bad.exit_code == 2  # a bad option value is a usage error
+    assert "'Sleeping' is not a transaction state" in bad.output
 
 
 def test_describe_an_open_transaction(broker: EmbeddedBrokerThread, producers: None) -> None:
