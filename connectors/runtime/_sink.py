@@ -177,6 +177,13 @@ class WorkerSinkTask(WorkerTask):
             self._apply_pause()
             self.context.apply_requests(self.consumer)
             batch = await self.consumer.getmany(timeout_ms=200)
+            if self.paused and batch:
+                # Paused while the fetch was out: hand nothing to the task, and
+                # read these records again after the resume.
+                for tp, consumed in batch.items():
+                    if consumed:
+                        self.consumer.seek(tp, consumed[0].offset)
+                continue
             records: list[SinkRecord] = []
             self._raw.clear()
             keep_raw = self._keep_raw
