@@ -15,6 +15,7 @@ DoubleSerde    8 bytes, IEEE 754 binary64, big-endian      DoubleSerializer
 from __future__ import annotations
 
 import struct
+from typing import ClassVar, Generic, TypeVar
 
 from tidal.streams.serdes._base import Serde, SerializationError, _preview
 
@@ -80,13 +81,41 @@ class StringSerde(Serde[str]):
         return "StringSerde()"
 
 
-class _StructSerde:
-    """Error messages shared by the fixed-width number serdes."""
+_N = TypeVar("_N", int, float)
+
+_PACK_ERRORS = (struct.error, OverflowError, TypeError)
+_UNPACK_ERRORS = (struct.error, TypeError)
+
+
+class _StructSerde(Generic[_N]):
+    """The fixed-width number serdes: one precompiled ``struct.Struct`` per class.
+
+    The hot paths make one struct call each: no helper call per record."""
 
     __slots__ = ()
 
+    _struct: ClassVar[struct.Struct]
     _size: int
     _expects: str  # the accepted values, for error messages
+
+    def serialize(self, obj: _N | None) -> bytes | None:
+        """The ``_size`` big-endian bytes of ``obj``."""
+        if obj is None:
+            return None
+        try:
+            return self._struct.pack(obj)
+        except _PACK_ERRORS as exc:
+            raise self._bad_value(obj) from exc
+
+    def deserialize(self, data: bytes | None) -> _N | None:
+        """The number in ``_size`` big-endian bytes."""
+        if data is None:
+            return None
+        try:
+            value: _N = self._struct.unpack(data)[0]
+        except _UNPACK_ERRORS as exc:
+            raise self._bad_data(data) from exc
+        return value
 
     def _bad_value(self, obj: object) -> SerializationError:
         return SerializationError(f"{type(self).__name__} expects {self._expects}, got {obj!r}")
@@ -103,120 +132,39 @@ class _StructSerde:
         return f"{type(self).__name__}()"
 
 
-# The hot paths below inline one precompiled struct call each: no helper call per record.
-_INT = struct.Struct(">i")
-_LONG = struct.Struct(">q")
-_FLOAT = struct.Struct(">f")
-_DOUBLE = struct.Struct(">d")
-_PACK_ERRORS = (struct.error, OverflowError, TypeError)
-_UNPACK_ERRORS = (struct.error, TypeError)
-
-
-class IntegerSerde(_StructSerde, Serde[int]):
+class IntegerSerde(_StructSerde[int], Serde[int]):
     """A 32-bit signed integer, 4 bytes big-endian (Kafka's ``IntegerSerializer``)."""
 
     __slots__ = ()
+    _struct = struct.Struct(">i")
     _size = 4
     _expects = "an int in [-2**31, 2**31 - 1]"
 
-    def serialize(self, obj: int | None) -> bytes | None:
-        """The 4 bytes of ``obj``."""
-        if obj is None:
-            return None
-        try:
-            return _INT.pack(obj)
-        except _PACK_ERRORS as exc:
-            raise self._bad_value(obj) from exc
 
-    def deserialize(self, data: bytes | None) -> int | None:
-        """The integer in 4 bytes."""
-        if data is None:
-            return None
-        try:
-            value: int = _INT.unpack(data)[0]
-        except _UNPACK_ERRORS as exc:
-            raise self._bad_data(data) from exc
-        return value
-
-
-class LongSerde(_StructSerde, Serde[int]):
+class LongSerde(_StructSerde[int], Serde[int]):
     """A 64-bit signed integer, 8 bytes big-endian (Kafka's ``LongSerializer``)."""
 
     __slots__ = ()
+    _struct = struct.Struct(">q")
     _size = 8
     _expects = "an int in [-2**63, 2**63 - 1]"
 
-    def serialize(self, obj: int | None) -> bytes | None:
-        """The 8 bytes of ``obj``."""
-        if obj is None:
-            return None
-        try:
-            return _LONG.pack(obj)
-        except _PACK_ERRORS as exc:
-            raise self._bad_value(obj) from exc
 
-    def deserialize(self, data: bytes | None) -> int | None:
-        """The integer in 8 bytes."""
-        if data is None:
-            return None
-        try:
-            value: int = _LONG.unpack(data)[0]
-        except _UNPACK_ERRORS as exc:
-            raise self._bad_data(data) from exc
-        return value
-
-
-class FloatSerde(_StructSerde, Serde[float]):
+class FloatSerde(_StructSerde[float], Serde[float]):
     """An IEEE 754 binary32, 4 bytes big-endian (Kafka's ``FloatSerializer``).
 
     Values round to the nearest binary32; values beyond its range raise."""
 
     __slots__ = ()
+    _struct = struct.Struct(">f")
     _size = 4
     _expects = "a float within binary32 range"
 
-    def serialize(self, obj: float | None) -> bytes | None:
-        """The 4 bytes of ``obj``."""
-        if obj is None:
-            return None
-        try:
-            return _FLOAT.pack(obj)
-        except _PACK_ERRORS as exc:
-            raise self._bad_value(obj) from exc
 
-    def deserialize(self, data: bytes | None) -> float | None:
-        """The float in 4 bytes."""
-        if data is None:
-            return None
-        try:
-            value: float = _FLOAT.unpack(data)[0]
-        except _UNPACK_ERRORS as exc:
-            raise self._bad_data(data) from exc
-        return value
-
-
-class DoubleSerde(_StructSerde, Serde[float]):
+class DoubleSerde(_StructSerde[float], Serde[float]):
     """An IEEE 754 binary64, 8 bytes big-endian (Kafka's ``DoubleSerializer``)."""
 
     __slots__ = ()
+    _struct = struct.Struct(">d")
     _size = 8
     _expects = "a float"
-
-    def serialize(self, obj: float | None) -> bytes | None:
-        """The 8 bytes of ``obj``."""
-        if obj is None:
-            return None
-        try:
-            return _DOUBLE.pack(obj)
-        except _PACK_ERRORS as exc:
-            raise self._bad_value(obj) from exc
-
-    def deserialize(self, data: bytes | None) -> float | None:
-        """The float in 8 bytes."""
-        if data is None:
-            return None
-        try:
-            value: float = _DOUBLE.unpack(data)[0]
-        except _UNPACK_ERRORS as exc:
-            raise self._bad_data(data) from exc
-        return value
