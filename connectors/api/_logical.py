@@ -46,6 +46,17 @@ class _LogicalType:
             )
 
 
+class _TemporalType(_LogicalType):
+    """A logical type with no parameters, so one shared schema (``SCHEMA``)."""
+
+    SCHEMA: ClassVar[Schema]
+
+    @classmethod
+    def builder(cls) -> SchemaBuilder:
+        """A builder of this type's schema."""
+        return SchemaBuilder(cls.base_type).name(cls.LOGICAL_NAME).version(1)
+
+
 class Decimal(_LogicalType):
     """Arbitrary-precision decimal with a fixed ``scale`` parameter."""
 
@@ -98,18 +109,12 @@ class Decimal(_LogicalType):
         return decimal.Decimal((1 if unscaled < 0 else 0, digits, -cls.scale(schema)))
 
 
-class Date(_LogicalType):
+class Date(_TemporalType):
     """A calendar date, stored as days since 1970-01-01."""
 
     LOGICAL_NAME = "org.apache.kafka.connect.data.Date"
     python_type = datetime.date
     base_type = Type.INT32
-    SCHEMA: ClassVar[Schema]
-
-    @classmethod
-    def builder(cls) -> SchemaBuilder:
-        """A builder of the Date schema."""
-        return SchemaBuilder.int32().name(cls.LOGICAL_NAME).version(1)
 
     @classmethod
     def from_logical(cls, schema: Schema, value: datetime.date) -> int:
@@ -131,18 +136,12 @@ class Date(_LogicalType):
             raise DataError(f"Date value out of range: {value}") from None
 
 
-class Time(_LogicalType):
+class Time(_TemporalType):
     """A time of day, stored as milliseconds since midnight."""
 
     LOGICAL_NAME = "org.apache.kafka.connect.data.Time"
     python_type = datetime.time
     base_type = Type.INT32
-    SCHEMA: ClassVar[Schema]
-
-    @classmethod
-    def builder(cls) -> SchemaBuilder:
-        """A builder of the Time schema."""
-        return SchemaBuilder.int32().name(cls.LOGICAL_NAME).version(1)
 
     @classmethod
     def from_logical(cls, schema: Schema, value: datetime.time) -> int:
@@ -165,18 +164,12 @@ class Time(_LogicalType):
         return datetime.time(hour, minute, second, ms * 1000)
 
 
-class Timestamp(_LogicalType):
+class Timestamp(_TemporalType):
     """An instant, stored as milliseconds since the epoch (UTC)."""
 
     LOGICAL_NAME = "org.apache.kafka.connect.data.Timestamp"
     python_type = datetime.datetime
     base_type = Type.INT64
-    SCHEMA: ClassVar[Schema]
-
-    @classmethod
-    def builder(cls) -> SchemaBuilder:
-        """A builder of the Timestamp schema."""
-        return SchemaBuilder.int64().name(cls.LOGICAL_NAME).version(1)
 
     @classmethod
     def from_logical(cls, schema: Schema, value: datetime.datetime) -> int:
