@@ -12,89 +12,35 @@ line's own ``id`` makes a re-sent line rewrite the same row.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
-import signal
-import socket
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.connectors._pipeline import JSON, line, standalone_worker, value_of
+from tests.connectors._pipeline import count as _count
+from tests.connectors._pipeline import free_port as _free_port
+from tests.connectors._pipeline import kill as _kill
+from tests.connectors._pipeline import rows as _table
 from tests.connectors._postgres import postgres
-from tests.connectors.runtime._helpers import STRING, http, wait_for
+from tests.connectors.runtime._helpers import http, wait_for
 from tidal.log.client.admin import AdminClient, NewTopic
 
 pytestmark = pytest.mark.kafka
 
 __all__ = ["postgres"]  # the session's PostgreSQL server, a fixture of this module
 
-ROOT = Path(__file__).resolve().parents[2]
-JSON = "org.apache.kafka.connect.json.JsonConverter"
 N = 10_000
-SCHEMA = {
-    "type": "struct", "name": "Row", "optional": False,
-    "fields": [{"field": "id", "type": "int64", "optional": False},
-               {"field": "value", "type": "string", "optional": False}],
-}  # fmt: skip
-
-
-def value_of(k: int) -> str:
-    return f"row {k} {k * 7919 % 100_003:05d}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _worker(cwd: Path, bootstrap: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    (cwd / "worker.properties").write_text(
-        f"bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\n"
-        f"offset.storage.file.filename={cwd / 'connect.offsets'}\n"
-        "offset.flush.interval.ms=300\n"
-        # Kafka's smallest session timeout by default (group.min.session.timeout.ms): the
-        # killed worker's sink consumer is out of the group 6 s later.
-        "consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n"
-        f"key.converter={STRING}\nvalue.converter={STRING}\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tidal", "connect", "standalone", "worker.properties",
-             "source.properties", "sink.properties"],
-            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
-async def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    await asyncio.to_thread(proc.wait, 30)
-
-
-def _count(url: str, table: str) -> int:
-    import psycopg  # noqa: PLC0415 (only after the fixture checked it is installed)
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        except psycopg.errors.UndefinedTable:
-            return 0
-    return int(row[0]) if row else 0
-
-
-def _table(url: str, table: str) -> list[tuple[Any, ...]]:
-    import psycopg  # noqa: PLC0415
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        return [tuple(r) for r in conn.execute(f'SELECT id, value FROM "{table}" ORDER BY id')]
+    # Kafka's smallest session timeout by default (group.min.session.timeout.ms): the
+    # killed worker's sink consumer is out of the group 6 s later.
+    return standalone_worker(cwd, bootstrap, port, log, session_ms=6000, heartbeat_ms=1000)
 
 
 async def _status(port: int, name: str) -> tuple[int, Any]:
@@ -125,12 +71,7 @@ async def test_file_to_postgres_through_kafka_jvm(
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
     url = postgres.database()
     source = tmp_path / "in.jsonl"
-    source.write_text(
-        "".join(
-            json.dumps({"schema": SCHEMA, "payload": {"id": k, "value": value_of(k)}}) + "\n"
-            for k in range(N)
-        )
-    )
+    source.write_text("".join(line(k) for k in range(N)))
     log = tmp_path / "worker.log"
     (tmp_path / "source.properties").write_text(
         f"name={source_name}\nconnector.class=FileStreamSource\nfile={source}\ntopic={topic}\n"

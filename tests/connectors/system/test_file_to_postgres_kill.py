@@ -23,89 +23,30 @@ with one row per line.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from tests.connectors._pipeline import JSON, ROOT, line, standalone_worker, value_of
+from tests.connectors._pipeline import count as _count
+from tests.connectors._pipeline import free_port as _free_port
+from tests.connectors._pipeline import kill as _kill
+from tests.connectors._pipeline import rows as _table
 from tests.connectors.runtime._helpers import BROKER_CONFIG, STRING, http, wait_for
 from tidal.log.broker import EmbeddedBroker
 
-ROOT = Path(__file__).resolve().parents[3]
-JSON = "org.apache.kafka.connect.json.JsonConverter"
 N = 20_000
 CHUNK = 1_000
 KILLS = 3
-SCHEMA = {
-    "type": "struct", "name": "Row", "optional": False,
-    "fields": [{"field": "id", "type": "int64", "optional": False},
-               {"field": "value", "type": "string", "optional": False}],
-}  # fmt: skip
-
-
-def value_of(k: int) -> str:
-    return f"row {k} {k * 7919 % 100_003:05d}"
-
-
-def line(k: int) -> str:
-    """One input line: a JSON envelope the sink's JsonConverter turns into a Struct."""
-    return json.dumps({"schema": SCHEMA, "payload": {"id": k, "value": value_of(k)}}) + "\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _worker(cwd: Path, bootstrap: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    (cwd / "worker.properties").write_text(
-        f"bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:{port}\n"
-        f"offset.storage.file.filename={cwd / 'connect.offsets'}\n"
-        # Source offsets flushed often enough that kills land both before and after a flush.
-        "offset.flush.interval.ms=300\n"
-        # The killed worker's sink consumer leaves the group soon, so restarts are quick.
-        "consumer.session.timeout.ms=2000\nconsumer.heartbeat.interval.ms=300\n"
-        f"key.converter={STRING}\nvalue.converter={STRING}\n"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "tidal", "connect", "standalone", "worker.properties",
-             "source.properties", "sink.properties"],
-            cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-
-
-async def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    await asyncio.to_thread(proc.wait, 30)
-
-
-def _count(url: str) -> int:
-    import psycopg  # noqa: PLC0415 (only after the fixture checked it is installed)
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        try:
-            row = conn.execute('SELECT count(*) FROM "rows"').fetchone()
-        except psycopg.errors.UndefinedTable:
-            return 0
-    return int(row[0]) if row else 0
-
-
-def _table(url: str) -> list[tuple[Any, ...]]:
-    import psycopg  # noqa: PLC0415
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        return [tuple(r) for r in conn.execute('SELECT id, value FROM "rows" ORDER BY id')]
+    # The killed worker's sink consumer leaves the group soon, so restarts are quick.
+    return standalone_worker(cwd, bootstrap, port, log, session_ms=2000, heartbeat_ms=300)
 
 
 def _consumed(url: str) -> int:
