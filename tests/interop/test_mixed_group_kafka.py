@@ -14,181 +14,63 @@ exactly once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.interop._mixed_group import ConfluentMember as _ConfluentMember
+from tests.interop._mixed_group import Counted, Key
+from tests.interop._mixed_group import TidalMember as _TidalMember
+from tests.interop._mixed_group import wait_for as _wait_for
 from tidal.log.client.admin import AdminClient, NewTopic
 from tidal.log.client.consumer import Consumer, TopicPartition
 from tidal.log.client.producer import Producer
-from tidal.log.protocol import KafkaError
 
 pytestmark = pytest.mark.kafka
 
-ck = pytest.importorskip(
-    "confluent_kafka", reason="confluent-kafka is not installed: pip install confluent-kafka"
-)
-
 PARTITIONS = 6
-Key = tuple[int, bytes]
 
 #: Kafka's group.min.session.timeout.ms is 6000 by default.
 SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_INTERVAL_MS = 300
 
 
-class Counted:
-    """Records counted as consumed, by whom; thread-safe."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.total: Counter[Key] = Counter()
-        self.by: Counter[str] = Counter()
-
-    def add(self, who: str, keys: list[Key]) -> None:
-        with self.lock:
-            self.total.update(keys)
-            self.by[who] += len(keys)
-
-    def seen(self) -> set[Key]:
-        with self.lock:
-            return set(self.total)
+def ConfluentMember(
+    bootstrap: str, topic: str, group: str, counted: Counted, strategy: str
+) -> _ConfluentMember:
+    config = {
+        "client.id": "confluent-member",
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
+        "max.poll.interval.ms": 20000,
+    }
+    return _ConfluentMember(
+        bootstrap, topic, group, counted, strategy,
+        config=config, stop_timeout=30, strict_stop=True,
+    )  # fmt: skip
 
 
-class ConfluentMember:
-    """librdkafka in a thread: consume, commit synchronously, count if committed."""
-
-    def __init__(
-        self, bootstrap: str, topic: str, group: str, counted: Counted, strategy: str
-    ) -> None:
-        self.topic = topic
-        self.consumer = ck.Consumer(
-            {
-                "bootstrap.servers": bootstrap,
-                "broker.address.family": "v4",
-                "group.id": group,
-                "client.id": "confluent-member",
-                "auto.offset.reset": "earliest",
-                "enable.auto.commit": False,
-                "session.timeout.ms": SESSION_TIMEOUT_MS,
-                "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
-                "max.poll.interval.ms": 20000,
-                "partition.assignment.strategy": strategy,
-            }
-        )
-        self.counted = counted
-        self.assignment: set[int] = set()
-        self.stopping = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        self.consumer.subscribe([self.topic])
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            while not self.stopping.is_set():
-                self._one_batch()
-                self.assignment = {tp.partition for tp in self.consumer.assignment()}
-        except BaseException as exc:  # noqa: BLE001 - surfaced by stop()
-            self.error = exc
-
-    def _one_batch(self) -> None:
-        batch = [m for m in self.consumer.consume(7, 0.1) if m.error() is None]
-        if not batch:
-            return
-        first: dict[int, int] = {}
-        last: dict[int, int] = {}
-        for m in batch:
-            first.setdefault(m.partition(), m.offset())
-            last[m.partition()] = m.offset()
-        offsets = [ck.TopicPartition(self.topic, p, o + 1) for p, o in last.items()]
-        try:
-            self.consumer.commit(offsets=offsets, asynchronous=False)
-        except ck.KafkaException:
-            for partition, offset in first.items():
-                with contextlib.suppress(ck.KafkaException):  # unless no longer ours
-                    self.consumer.seek(ck.TopicPartition(self.topic, partition, offset))
-            return
-        self.counted.add("confluent", [(m.partition(), m.value()) for m in batch])
-
-    def stop(self) -> None:
-        """Stop consuming and close (LeaveGroup)."""
-        self.stopping.set()
-        self.thread.join(30)
-        assert not self.thread.is_alive(), "the confluent member did not stop"
-        self.consumer.close()
-        if self.error is not None:
-            raise self.error
-
-
-class TidalMember:
-    """Our consumer as a task: the same consume-commit-count loop."""
-
-    def __init__(
-        self, bootstrap: str, topic: str, group: str, counted: Counted, strategy: str
-    ) -> None:
-        self.topic = topic
-        self.consumer = Consumer(
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            client_id="tidal-member",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            partition_assignment_strategy=[strategy],
-            session_timeout_ms=SESSION_TIMEOUT_MS,
-            heartbeat_interval_ms=HEARTBEAT_INTERVAL_MS,
-            max_poll_interval_ms=20000,
-            fetch_max_wait_ms=100,
-        )
-        self.counted = counted
-        self.stopping = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
-
-    @property
-    def assignment(self) -> set[int]:
-        return {tp.partition for tp in self.consumer.assignment()}
-
-    async def start(self) -> None:
-        await self.consumer.start()
-        self.consumer.subscribe([self.topic])
-        self.task = asyncio.create_task(self._run())
-
-    async def _run(self) -> None:
-        c = self.consumer
-        while not self.stopping.is_set():
-            batch = await c.getmany(timeout_ms=100, max_records=7)
-            if not batch:
-                continue
-            offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-            try:
-                await c.commit(offsets)
-            except KafkaError:
-                for tp, records in batch.items():
-                    if tp in c.assignment():
-                        c.seek(tp, records[0].offset)
-                continue
-            keys = [(tp.partition, r.value) for tp, rs in batch.items() for r in rs]
-            self.counted.add("tidal", keys)  # type: ignore[arg-type]
-
-    async def stop(self) -> None:
-        self.stopping.set()
-        assert self.task is not None
-        async with asyncio.timeout(30):
-            await self.task
-            await self.consumer.close()
+def TidalMember(
+    bootstrap: str, topic: str, group: str, counted: Counted, strategy: str
+) -> _TidalMember:
+    settings: dict[str, Any] = {
+        "group_id": group,
+        "client_id": "tidal-member",
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "partition_assignment_strategy": [strategy],
+        "session_timeout_ms": SESSION_TIMEOUT_MS,
+        "heartbeat_interval_ms": HEARTBEAT_INTERVAL_MS,
+        "max_poll_interval_ms": 20000,
+        "fetch_max_wait_ms": 100,
+    }
+    return _TidalMember(bootstrap, topic, counted, settings=settings, stop_timeout=30)
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.05)
+    await _wait_for(predicate, timeout)
 
 
 async def write(bootstrap: str, topic: str, start: int, count: int) -> set[Key]:
