@@ -5,9 +5,7 @@ No timing is asserted: benchmarks are measured by running them, not in tests.
 """
 
 import argparse
-import importlib.util
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -16,23 +14,17 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench._smoke import ROOT, load_bench, positive
+
 SCRIPT = ROOT / "bench" / "transactions.py"
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+    return positive(value)
 
 
 def _bench(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_transactions", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Dataclasses look their module up in sys.modules.
-    monkeypatch.setitem(sys.modules, spec.name, module)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench(monkeypatch, SCRIPT, "bench_transactions")
 
 
 def test_transactions_benchmark_writes_its_results(tmp_path: Path) -> None:
