@@ -5,7 +5,6 @@ No timing is asserted: benchmarks are measured by running them, not in tests.
 """
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
@@ -13,14 +12,15 @@ from typing import Any
 
 import pytest
 
+from tests.bench._smoke import ROOT, positive
+
 pytest.importorskip("confluent_kafka", reason="pip install -e '.[test]' installs confluent-kafka")
 
-ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["produce 100 B", "consume 100 B", "produce 1 KiB", "consume 1 KiB"]
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+    return positive(value)
 
 
 def test_broker_benchmark_writes_its_results(tmp_path: Path) -> None:

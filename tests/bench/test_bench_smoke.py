@@ -4,13 +4,13 @@ No timing is asserted: benchmarks are measured by running them, not in tests.
 """
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench._smoke import ROOT, positive
+
 PHASES = [
     "append",
     "append small records",
@@ -22,7 +22,7 @@ PHASES = [
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+    return positive(value)
 
 
 def test_storage_benchmark_writes_its_results(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ benchmarks are measured by running them, not in tests.
 """
 
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -16,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from tests.bench._smoke import ROOT, positive
 from tests.conftest import peer_unavailable
 
 pytest.importorskip("confluent_kafka", reason="pip install -e '.[test]' installs confluent-kafka")
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "connect.py"
 FETCH = ROOT / "tests" / "peers" / "kafka-connect" / "fetch.sh"
 RECORDS = 1500
@@ -28,7 +27,7 @@ LINE_SIZE = 60
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+    return positive(value)
 
 
 def _run_bench(tmp_path: Path, frameworks: str) -> dict[str, Any]:

@@ -2,18 +2,18 @@
 writes its JSON. No timing is asserted."""
 
 import json
-import math
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench._smoke import ROOT, positive
+
 SCRIPT = ROOT / "bench" / "streams_eos.py"
 
 
 def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+    return positive(value)
 
 
 def test_streams_eos_benchmark_writes_its_results(tmp_path: Path) -> None:
