@@ -61,3 +61,6 @@ def encode_records(
     /,
 ) -> bytes:
     """Encode a records section from parallel lists, as ``_batch._encode_records_py``."""
+
+def compact_bytes(data: bytes, /) -> bytes:
+    """A copy of ``data`` whose allocation fits its length."""

@@ -7,14 +7,28 @@ lists where tuples were written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgpack
 import orjson
 
+from tidal.log.records import _batch
 from tidal.streams.serdes._base import Serde, SerializationError, _preview
 
 __all__ = ["JsonSerde", "MsgpackSerde"]
+
+
+def _copy_exact(data: bytes) -> bytes:
+    """A copy of ``data`` whose allocation fits its length."""
+    return bytes(memoryview(data))
+
+
+_compact: Callable[[bytes], bytes] = _copy_exact
+if _batch.SPEEDUPS:
+    from tidal.log.records._speedups import compact_bytes
+
+    _compact = compact_bytes
 
 
 class JsonSerde(Serde[Any]):
@@ -34,7 +48,9 @@ class JsonSerde(Serde[Any]):
         if obj is None:
             return None
         try:
-            return orjson.dumps(obj, option=self._option)
+            # orjson's answer carries 1-4 KiB of spare capacity per value; a
+            # buffered state write or pending output would keep it all alive.
+            return _compact(orjson.dumps(obj, option=self._option))
         except orjson.JSONEncodeError as exc:
             raise SerializationError(f"JsonSerde cannot serialize {obj!r}: {exc}") from exc
 

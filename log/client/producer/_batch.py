@@ -199,12 +199,24 @@ class ProducerBatch:
         if not self.done.done():
             self.base_offset = base_offset
             self.log_append_time = log_append_time
+            self._release()
             self.done.set_result(None)
 
     def fail(self, error: BaseException) -> None:
         if not self.done.done():
+            self._release()
             self.done.set_exception(error)
             self.done.exception()  # mark retrieved: callers may not await every record
+
+    def _release(self) -> None:
+        """Let go of the records' bytes once the batch is done: callers keep
+        record futures (a Streams app for a whole commit interval), and
+        those must not hold every key, value and encoded batch alive. The
+        timestamps stay; :meth:`RecordFuture.result` reads them."""
+        self.keys = []
+        self.values = []
+        self.headers = []
+        self.encoded = None
 
 
 class RecordFuture:

@@ -773,3 +773,13 @@ def test_decode_into_reads_a_view_of_a_larger_frame(batch: Batch, data: st.DataO
     assert outcomes == [expected, expected]
     if expected[0] == "returned":
         assert all(isinstance(f[5], bytes | None) for got in outcomes for f in got[1])
+
+
+@needs_speedups
+def test_compact_bytes_copies_exactly() -> None:
+    for data in (b"", b"x", bytes(range(256)) * 40):
+        out = _speedups.compact_bytes(data)
+        assert out == data
+        assert type(out) is bytes
+    with pytest.raises(TypeError, match="compact_bytes expects bytes, got bytearray"):
+        _speedups.compact_bytes(bytearray(b"x"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import math
 import struct
+import tracemalloc
 from typing import Any
 
 import orjson
@@ -248,3 +249,19 @@ def test_function_serde_requires_bytes_from_serialize() -> None:
     copied = FunctionSerde(bytearray, bytes).serialize(b"x")  # type: ignore[arg-type]
     assert copied == b"x"
     assert type(copied) is bytes
+
+
+def test_json_values_are_not_over_allocated() -> None:
+    """orjson answers bytes with kilobytes of spare capacity; JsonSerde's
+    values are sized to their length, since state buffers and pending
+    outputs keep many of them at once."""
+    serde = JsonSerde()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        values = [serde.serialize({"count": i, "sum": 2 * i}) for i in range(1_000)]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert values[7] == b'{"count":7,"sum":14}'
+    assert held < 200_000, f"1000 small JSON values hold {held} bytes"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import time
+import tracemalloc
 from collections.abc import Sequence
 from typing import Any
 
@@ -101,6 +103,30 @@ async def test_linger_holds_records_until_flush(broker: EmbeddedBroker) -> None:
         assert len({id(f.batch) for f in futs}) == 1  # one batch
         await p.flush(timeout=5)
         assert [(await f).offset for f in futs] == list(range(10))
+
+
+async def test_delivered_records_do_not_keep_their_bytes_alive(broker: EmbeddedBroker) -> None:
+    """A caller may hold record futures long after delivery (a Streams app
+    keeps them for its whole commit interval): the futures still answer
+    their metadata, but the records' keys, values and encoded batches are
+    let go once the batch is done."""
+    value = b"v" * 200_000
+    async with Producer(bootstrap_servers=broker.bootstrap_servers, linger_ms=0) as p:
+        await p.send_and_wait("held", b"warm-up", partition=0)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            futs = [await p.send("held", bytes(value), b"k", partition=0) for _ in range(40)]
+            await p.flush(timeout=10)
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        metadata = [f.result() for f in futs]
+    assert [m.offset for m in metadata] == list(range(1, 41))
+    # 40 values of 200 kB each: 8 MB if the batches kept them.
+    assert held < 1_000_000, f"{held} bytes still held by delivered records"
 
 
 async def test_full_batches_go_without_waiting_for_linger(broker: EmbeddedBroker) -> None:
