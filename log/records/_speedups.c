@@ -1,5 +1,6 @@
 /*
- * Compiled record walker, decoder and encoder for tidal.log.records._batch.
+ * Compiled record walker, decoder and encoder for tidal.log.records._batch,
+ * and the producer's murmur2 key hash.
  *
  * The walk and the decoder take the records section of a batch (after the
  * 61-byte header, decompressed) and mirror _walk_records_py and
@@ -1348,6 +1349,64 @@ compact_bytes(PyObject *module, PyObject *arg)
     return PyBytes_FromStringAndSize(PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg));
 }
 
+/* murmur2(data): Kafka's Utils.murmur2 of ``data`` (bytes or another
+ * buffer) as an unsigned 32-bit int, the key hash of the default
+ * partitioner; _murmur2_py in tidal.log.client.producer._partitioner is the
+ * reference. */
+static uint32_t
+murmur2_hash(const unsigned char *data, Py_ssize_t length)
+{
+    const uint32_t m = 0x5bd1e995u;
+    /* Java hashes an int length: keys are far below 2 GiB (max_request_size) */
+    uint32_t h = 0x9747b28cu ^ (uint32_t)length;
+    Py_ssize_t whole = length & ~(Py_ssize_t)3;
+    for (Py_ssize_t i = 0; i < whole; i += 4) {
+        uint32_t k = (uint32_t)data[i] | ((uint32_t)data[i + 1] << 8) |
+                     ((uint32_t)data[i + 2] << 16) | ((uint32_t)data[i + 3] << 24);
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h = (h * m) ^ k;
+    }
+    switch (length & 3) {
+    case 3:
+        h ^= (uint32_t)data[whole + 2] << 16;
+        /* fall through */
+    case 2:
+        h ^= (uint32_t)data[whole + 1] << 8;
+        /* fall through */
+    case 1:
+        h ^= (uint32_t)data[whole];
+        h *= m;
+        break;
+    default:
+        break;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return h;
+}
+
+static PyObject *
+murmur2(PyObject *module, PyObject *arg)
+{
+    if (PyBytes_Check(arg)) {
+        return PyLong_FromUnsignedLong(murmur2_hash(
+            (const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg)));
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_TypeError, "murmur2 expects bytes, got %.100s",
+                     Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    uint32_t h = murmur2_hash((const unsigned char *)view.buf, view.len);
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLong(h);
+}
+
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(corrupt_error, invalid_error, record_class, header_class)\n--\n\n"
@@ -1370,6 +1429,9 @@ static PyMethodDef methods[] = {
     {"compact_bytes", compact_bytes, METH_O,
      "compact_bytes(data, /)\n--\n\n"
      "A copy of data whose allocation fits its length."},
+    {"murmur2", murmur2, METH_O,
+     "murmur2(data, /)\n--\n\n"
+     "Kafka's Utils.murmur2 of data as an unsigned 32-bit int."},
     {NULL, NULL, 0, NULL},
 };
 

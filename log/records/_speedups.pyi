@@ -1,4 +1,5 @@
-"""Types of the compiled record walker, decoder and encoder (``_speedups.c``)."""
+"""Types of the compiled record walker, decoder and encoder, and of the murmur2 key
+hash (``_speedups.c``)."""
 
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -64,3 +65,7 @@ def encode_records(
 
 def compact_bytes(data: bytes, /) -> bytes:
     """A copy of ``data`` whose allocation fits its length."""
+
+def murmur2(data: bytes | bytearray | memoryview, /) -> int:
+    """Kafka's ``Utils.murmur2`` of ``data`` as an unsigned 32-bit int, as
+    ``tidal.log.client.producer._partitioner._murmur2_py``."""

@@ -9,12 +9,18 @@ tiny ones over every partition.
 
 A custom partitioner is any callable
 ``(topic, key_bytes, all_partitions, available_partitions) -> partition``.
+
+``murmur2`` is the compiled one of ``tidal.log.records._speedups`` when the
+record speedups are on (``tidal.log.records._batch.SPEEDUPS``);
+:func:`_murmur2_py` is the fallback and the reference tests hold it to.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+
+from tidal.log.records._batch import SPEEDUPS
 
 __all__ = [
     "DefaultPartitioner",
@@ -32,10 +38,10 @@ _SEED = 0x9747B28C
 _MASK = 0xFFFFFFFF
 
 
-def murmur2(data: bytes) -> int:
+def _murmur2_py(data: bytes) -> int:
     """Kafka's ``Utils.murmur2`` as an unsigned 32-bit value.
 
-    >>> hex(murmur2(b"kafka"))
+    >>> hex(_murmur2_py(b"kafka"))
     '0xd067cf64'
     """
     length = len(data)
@@ -59,6 +65,13 @@ def murmur2(data: bytes) -> int:
     h = (h * _M) & _MASK
     h ^= h >> 15
     return h
+
+
+#: Kafka's ``Utils.murmur2`` of a key as an unsigned 32-bit value:
+#: ``hex(murmur2(b"kafka")) == '0xd067cf64'``.
+murmur2: Callable[[bytes], int] = _murmur2_py
+if SPEEDUPS:
+    from tidal.log.records._speedups import murmur2
 
 
 def murmur2_partition(key: bytes, num_partitions: int) -> int:

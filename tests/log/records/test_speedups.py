@@ -5,7 +5,8 @@ reference: on valid batches (every codec, keys, headers, offset gaps) and on
 mutated, truncated and random records sections, the compiled functions must
 return the same records or raise the same exception class with the same
 message. Every walk runs twice, with and without the compacted topic's rule
-that refuses null keys.
+that refuses null keys. The producer's murmur2 key hash is held to
+``_partitioner._murmur2_py`` and Kafka's known vectors the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tidal.log.client.producer import _partitioner as producer_partitioner
+from tidal.log.client.producer._partitioner import _murmur2_py
 from tidal.log.records import (
     BatchHeader,
     Compression,
@@ -783,3 +786,41 @@ def test_compact_bytes_copies_exactly() -> None:
         assert type(out) is bytes
     with pytest.raises(TypeError, match="compact_bytes expects bytes, got bytearray"):
         _speedups.compact_bytes(bytearray(b"x"))
+
+
+# Kafka's UtilsTest / librdkafka rdmurmur2.c unit test vectors.
+MURMUR2_VECTORS = {
+    b"kafka": 0xD067CF64,
+    b"giberish123456789": 0x8F552B0C,
+    b"1234": 0x9FC97B14,
+    b"234": 0xE7C009CA,
+    b"": 0x106E08D9,
+}
+
+
+@needs_speedups
+@pytest.mark.parametrize(("key", "expected"), MURMUR2_VECTORS.items())
+def test_murmur2_known_vectors(key: bytes, expected: int) -> None:
+    assert _speedups.murmur2(key) == expected
+    assert _murmur2_py(key) == expected
+
+
+@needs_speedups
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=200))
+def test_murmur2_equals_the_python_one(key: bytes) -> None:
+    expected = _murmur2_py(key)
+    assert _speedups.murmur2(key) == expected
+    assert _speedups.murmur2(bytearray(key)) == expected
+    assert _speedups.murmur2(memoryview(b"~" + key)[1:]) == expected
+
+
+@needs_speedups
+def test_murmur2_refuses_non_buffers() -> None:
+    with pytest.raises(TypeError, match="murmur2 expects bytes, got str"):
+        _speedups.murmur2("kafka")  # type: ignore[arg-type]
+
+
+@dispatches_to_speedups
+def test_partitioner_hashes_with_the_compiled_murmur2() -> None:
+    assert producer_partitioner.murmur2 is _speedups.murmur2
