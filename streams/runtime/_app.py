@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry
 
+from tidal._gc import throughput_gc
 from tidal.log.client.admin import AdminClient
 from tidal.streams._contract import CompiledTopologyProtocol, StreamsError, TaskId
 from tidal.streams.runtime._config import (
@@ -360,6 +361,9 @@ class App(BuilderFacade):
 
         SIGINT (Ctrl-C) and SIGTERM stop the app after a final commit when
         ``handle_signals`` is true and this is the main thread.
+
+        The garbage collector runs with raised thresholds meanwhile, restored on return
+        (``TIDAL_GC_THRESHOLD`` sets others, ``off`` keeps Python's; see :mod:`tidal._gc`).
         """
 
         async def main() -> None:
@@ -376,7 +380,8 @@ class App(BuilderFacade):
                 for sig in installed:
                     loop.remove_signal_handler(sig)
 
-        asyncio.run(main())
+        with throughput_gc():
+            asyncio.run(main())
 
     def _running(self) -> tuple[StreamsRuntime, asyncio.Event]:
         if self._runtime is None or self._stop is None:
