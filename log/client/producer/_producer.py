@@ -2,7 +2,9 @@
 
 ``send`` does everything up to the accumulator in the caller's task, without
 awaiting when metadata is known and buffer space is free; the sender task
-does the rest. Example::
+does the rest. ``try_send`` is the same without a coroutine: it queues the
+record when no wait is needed and otherwise answers ``None``, so a loop over
+many records awaits only when it must. Example::
 
     async with Producer(bootstrap_servers="localhost:9092") as producer:
         fut = await producer.send("events", b"hello", key=b"user-1")
@@ -53,6 +55,12 @@ def _to_bytes(value: Any, what: str) -> bytes | None:
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     raise TypeError(f"{what} must be bytes or str without a {what}_serializer, got {type(value)}")
+
+
+def _unknown_partition(topic: str, partition: int, partitions: list[int]) -> Exception:
+    return UnknownTopicOrPartitionError(
+        f"partition {partition} of topic '{topic}' does not exist (it has {len(partitions)})"
+    )
 
 
 def _headers(headers: HeadersArg | None) -> tuple[Header, ...]:
@@ -173,6 +181,58 @@ class Producer:
             self._txn.check_send()
         if not self._started:
             await self.start()
+        key_bytes, value_bytes, hdrs, size = self._serialize(key, value, headers)
+        fut = self._append_now(topic, key_bytes, value_bytes, partition, timestamp_ms, hdrs, size)
+        if fut is not None:
+            return fut
+        return await self._append(
+            topic, key_bytes, value_bytes, partition, timestamp_ms, hdrs, size
+        )
+
+    def try_send(
+        self,
+        topic: str,
+        value: Any = None,
+        key: Any = None,
+        *,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: HeadersArg | None = None,
+    ) -> RecordFuture | None:
+        """:meth:`send` without awaiting: queue the record and return its
+        future when that needs no wait, else queue nothing and return ``None``.
+
+        ``None`` means :meth:`send` would have awaited: the producer is not
+        started, the topic's metadata is not known yet, or ``buffer_memory``
+        is used up (or other sends already wait for it). Await :meth:`send`
+        with the same record then, before trying the next one: records keep
+        their order per partition as with :meth:`send` alone. Every error
+        :meth:`send` raises before queueing (closed producer, transaction
+        state, serializer, :class:`RecordTooLargeError`, unknown partition)
+        is raised here the same way. A loop over many records costs no
+        coroutine per record::
+
+            for value in values:
+                fut = producer.try_send("events", value, partition=0)
+                if fut is None:  # no buffer space yet
+                    fut = await producer.send("events", value, partition=0)
+
+        With serializers, a record that gets ``None`` is serialized again by
+        :meth:`send`.
+        """
+        if self._closed:
+            raise ClientClosedError("the producer is closed")
+        if self._txn is not None:
+            self._txn.check_send()
+        if not self._started:
+            return None
+        key_bytes, value_bytes, hdrs, size = self._serialize(key, value, headers)
+        return self._append_now(topic, key_bytes, value_bytes, partition, timestamp_ms, hdrs, size)
+
+    def _serialize(
+        self, key: Any, value: Any, headers: HeadersArg | None
+    ) -> tuple[bytes | None, bytes | None, tuple[Header, ...], int]:
+        """Key, value and headers as bytes, and the record's size bound."""
         if self._key_ser is not None:
             key_bytes = self._key_ser(key)
         else:
@@ -198,15 +258,29 @@ class Producer:
                 f"the record is {size} bytes, more than max_request_size "
                 f"({self.config.max_request_size}) or buffer_memory ({self.config.buffer_memory})"
             )
+        return key_bytes, value_bytes, hdrs, size
+
+    def _append_now(
+        self,
+        topic: str,
+        key_bytes: bytes | None,
+        value_bytes: bytes | None,
+        partition: int | None,
+        timestamp_ms: int | None,
+        hdrs: tuple[Header, ...],
+        size: int,
+    ) -> RecordFuture | None:
+        """Append a serialized record unless that must wait for metadata or
+        memory (then ``None``: nothing reserved, the partitioner not asked)."""
+        acc = self._acc
         if key_bytes is None and partition is None:
             # The common case, a null key for the sticky partitioner: when the
             # topic's sticky partition has an open batch with room, join it.
             tp = self._sticky_tps.get(topic)
             if tp is not None:
-                dq = self._acc.batches.get(tp)
+                dq = acc.batches.get(tp)
                 if dq:
                     batch = dq[-1]
-                    acc = self._acc
                     if (
                         batch.attempts == 0
                         and batch.size + size <= acc.batch_size
@@ -217,9 +291,26 @@ class Producer:
                         if batch.size >= acc.batch_size:
                             self._sender.wakeup()
                         return fut
-        return await self._append(
-            topic, key_bytes, value_bytes, partition, timestamp_ms, hdrs, size
-        )
+        metadata = self._kernel.cluster.metadata
+        partitions = metadata.partitions_for(topic)
+        if partitions is None:
+            return None
+        if partition is not None and partition not in partitions:
+            raise _unknown_partition(topic, partition, partitions)
+        if not acc.try_reserve(size):
+            return None
+        available = metadata.available_partitions_for(topic)
+        chosen = partition is None
+        if partition is None:
+            try:
+                partition = self._partitioner(topic, key_bytes, partitions, available)
+            except BaseException:
+                acc.release(size)
+                raise
+        return self._append_reserved(
+            topic, partition, chosen, partitions, available, key_bytes, value_bytes,
+            timestamp_ms, hdrs, size,
+        )  # fmt: skip
 
     async def _append(
         self,
@@ -231,7 +322,7 @@ class Producer:
         hdrs: tuple[Header, ...],
         size: int,
     ) -> RecordFuture:
-        """:meth:`send` after serializing: partition, reserve memory, append."""
+        """:meth:`send` when it must wait: for metadata, then memory; append."""
         acc = self._acc
         started = time.monotonic()
         metadata = self._kernel.cluster.metadata
@@ -244,10 +335,7 @@ class Producer:
         if partition is None:
             partition = self._partitioner(topic, key_bytes, partitions, available)
         elif partition not in partitions:
-            raise UnknownTopicOrPartitionError(
-                f"partition {partition} of topic '{topic}' does not exist "
-                f"(it has {len(partitions)})"
-            )
+            raise _unknown_partition(topic, partition, partitions)
         if not acc.try_reserve(size):
             spent = int((time.monotonic() - started) * 1000)
             await acc.reserve(size, max(self.config.max_block_ms - spent, 0))
@@ -258,18 +346,31 @@ class Producer:
         if txn is not None and txn.state is not TransactionState.IN_TRANSACTION:
             acc.release(size)  # the transaction ended while send waited: not in it
             txn.check_send()
+        return self._append_reserved(
+            topic, partition, chosen, partitions, available, key_bytes, value_bytes,
+            timestamp_ms, hdrs, size,
+        )  # fmt: skip
+
+    def _append_reserved(
+        self,
+        topic: str,
+        partition: int,
+        chosen: bool,
+        partitions: list[int],
+        available: list[int],
+        key_bytes: bytes | None,
+        value_bytes: bytes | None,
+        timestamp_ms: int | None,
+        hdrs: tuple[Header, ...],
+        size: int,
+    ) -> RecordFuture:
+        """Append a record whose ``size`` is reserved to its partition's batch
+        (``chosen``: the partitioner picked ``partition``)."""
+        acc = self._acc
         ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
         sticky = self._sticky and key_bytes is None and chosen
         tp = self._tps.get((topic, partition)) or self._topic_partition(topic, partition)
-        fut = acc.append(
-            tp,
-            key_bytes,
-            value_bytes,
-            ts,
-            hdrs,
-            size,
-            abort_on_new_batch=sticky,
-        )
+        fut = acc.append(tp, key_bytes, value_bytes, ts, hdrs, size, abort_on_new_batch=sticky)
         if fut is None:  # KIP-480: a new batch moves null keys to another partition
             partition = self._partitioner.on_new_batch(topic, partition, partitions, available)
             tp = self._topic_partition(topic, partition)
