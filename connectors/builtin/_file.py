@@ -26,9 +26,10 @@ commits the consumer offsets.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any, BinaryIO
@@ -144,6 +145,9 @@ class FileStreamSourceConnector(SourceConnector):
 class FileStreamSourceTask(SourceTask):
     """Reads complete lines from a file, resuming at the committed position."""
 
+    #: ``start`` and ``stop`` only parse settings and close the file: called inline.
+    blocking = False
+
     def version(self) -> str:
         """Tidal's version."""
         return __version__
@@ -154,7 +158,7 @@ class FileStreamSourceTask(SourceTask):
         self.filename: str | None = parsed["file"] or None
         self.topic: str = parsed["topic"]
         self.batch_size: int = parsed["batch.size"]
-        self._stopping = threading.Event()
+        self._wakeup = asyncio.Event()
         self._stream: BinaryIO | None = None
         self._buffer = b""
         self._position = 0
@@ -180,15 +184,37 @@ class FileStreamSourceTask(SourceTask):
         self._stream = stream
         return True
 
-    def poll(self) -> list[SourceRecord] | None:
-        """Up to ``batch.size`` new lines; waits briefly when there are none."""
+    async def poll(self) -> list[SourceRecord] | None:
+        """Up to ``batch.size`` new lines; waits briefly when there are none.
+
+        A ``async def`` on the worker's loop: reading a local file does not block for long,
+        and the thread hop a plain ``poll`` costs per call is saved. Standard input, which
+        may block indefinitely, is still read in a thread.
+        """
         if self._stream is None and not self._open():
-            self._stopping.wait(_IDLE_WAIT_S)
+            await self._idle()
             return None
-        assert self._stream is not None
+        stream = self._stream
+        assert stream is not None
         if self._buffer.count(b"\n") < self.batch_size:
-            chunk = self._stream.read(_READ_SIZE) if self.filename else self._stream.readline()
+            if self.filename is not None:
+                chunk = stream.read(_READ_SIZE)
+            else:
+                chunk = await asyncio.to_thread(stream.readline)
             self._buffer += chunk
+        records = self._take_lines()
+        if not records:
+            await self._idle()
+            return None
+        return records
+
+    async def _idle(self) -> None:
+        """Wait for more of the file, up to :data:`_IDLE_WAIT_S`; ``stop`` cuts it short."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), _IDLE_WAIT_S)
+
+    def _take_lines(self) -> list[SourceRecord]:
+        """Records for the complete lines in the buffer, at most ``batch.size`` of them."""
         records: list[SourceRecord] = []
         append = records.append
         now = int(time.time() * 1000)
@@ -212,14 +238,11 @@ class FileStreamSourceTask(SourceTask):
             start = end + 1
         self._position = position
         self._buffer = buffer[start:]  # one copy per poll, not one per line
-        if not records:
-            self._stopping.wait(_IDLE_WAIT_S)
-            return None
         return records
 
     def stop(self) -> None:
         """Wake a waiting poll and close the file."""
-        self._stopping.set()
+        self._wakeup.set()
         stream, self._stream = self._stream, None
         if stream is not None and self.filename is not None:
             stream.close()
@@ -266,7 +289,13 @@ def _line(value: Any) -> bytes:
 
 
 class FileStreamSinkTask(SinkTask):
-    """Writes record values as lines; flush makes them durable."""
+    """Writes record values as lines; flush makes them durable.
+
+    ``put`` writes to a local file on the worker's loop, saving a thread hop per batch;
+    the fsyncs of ``flush`` and ``stop``, which may wait on the disk, run in a thread.
+    """
+
+    blocking = False
 
     def version(self) -> str:
         """Tidal's version."""
@@ -295,15 +324,15 @@ class FileStreamSinkTask(SinkTask):
         # for that).
         self._stream.flush()
 
-    def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
+    async def flush(self, current_offsets: Mapping[TopicPartition, OffsetAndMetadata]) -> None:
         """Flush and fsync, so committed offsets never run ahead of the file."""
         self._stream.flush()
         if self.filename is not None:
-            os.fsync(self._stream.fileno())
+            await asyncio.to_thread(os.fsync, self._stream.fileno())
 
-    def stop(self) -> None:
-        """Flush and close the file."""
+    async def stop(self) -> None:
+        """Flush, fsync and close the file."""
         if self.filename is not None and not self._stream.closed:
             self._stream.flush()
-            os.fsync(self._stream.fileno())
+            await asyncio.to_thread(os.fsync, self._stream.fileno())
             self._stream.close()

@@ -132,11 +132,11 @@ def test_string_converter_reads_bytes_like_values(value: Any) -> None:
         [],
     ],
 )
-def test_file_sink_writes_one_line_per_value(tmp_path: Path, values: list[Any]) -> None:
+async def test_file_sink_writes_one_line_per_value(tmp_path: Path, values: list[Any]) -> None:
     out = tmp_path / "out.txt"
     task = FileStreamSinkTask()
     task.start({"file": str(out)})
     records = [SinkRecord(topic="t", kafka_offset=i, value=v) for i, v in enumerate(values)]
     task.put(records)
-    task.stop()
+    await task.stop()
     assert out.read_bytes() == b"".join(_line(v) for v in values)

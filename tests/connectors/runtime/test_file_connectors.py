@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from tidal.connectors.api import (
     SinkRecord,
     Struct,
     TopicPartition,
+    invoke,
 )
 from tidal.connectors.builtin import (
     FileStreamSinkConnector,
@@ -51,37 +54,39 @@ def test_aliases_and_kafka_names_find_the_file_connectors() -> None:
     assert plugins.connector_class("FileStreamSink") is FileStreamSinkConnector
 
 
-def test_source_reads_whole_lines_and_resumes_at_the_stored_position(tmp_path: Path) -> None:
+async def test_source_reads_whole_lines_and_resumes_at_the_stored_position(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "in.txt"
     path.write_bytes(b"one\r\ntwo\nthr")
     store = MemoryOffsetStore()
     task = _source(path, store, **{"batch.size": "1"})
-    first = task.poll()
+    first = await task.poll()
     assert first is not None
     [record] = first
     assert (record.topic, record.value, record.value_schema) == ("t", "one", Schema.STRING_SCHEMA)
     assert record.source_partition == {"filename": str(path)}
     assert record.source_offset == {"position": 5}
-    assert [r.value for r in task.poll() or []] == ["two"]
-    assert task.poll() is None  # "thr" has no newline yet
+    assert [r.value for r in await task.poll() or []] == ["two"]
+    assert await task.poll() is None  # "thr" has no newline yet
     with path.open("ab") as f:
         f.write(b"ee\n")
-    [third] = task.poll() or []
+    [third] = await task.poll() or []
     assert (third.value, third.source_offset) == ("three", {"position": 15})
     task.stop()
 
     partition = {"filename": str(path)}
     store._data["src"] = {partition_id(partition): (partition, {"position": 9})}
     resumed = _source(path, store)
-    assert [r.value for r in resumed.poll() or []] == ["three"]
+    assert [r.value for r in await resumed.poll() or []] == ["three"]
     resumed.stop()
 
 
-def test_source_waits_for_a_missing_file(tmp_path: Path) -> None:
+async def test_source_waits_for_a_missing_file(tmp_path: Path) -> None:
     task = _source(tmp_path / "later.txt", MemoryOffsetStore())
-    assert task.poll() is None
+    assert await task.poll() is None
     (tmp_path / "later.txt").write_text("now\n")
-    assert [r.value for r in task.poll() or []] == ["now"]
+    assert [r.value for r in await task.poll() or []] == ["now"]
     task.stop()
 
 
@@ -102,7 +107,7 @@ def _p(filename: str | None) -> Any:
     return FrozenPartition({"filename": filename} if filename else {"file": "a"})
 
 
-def test_sink_appends_values_as_lines_and_flushes(tmp_path: Path) -> None:
+async def test_sink_appends_values_as_lines_and_flushes(tmp_path: Path) -> None:
     path = tmp_path / "out.txt"
     path.write_text("kept\n")
     task = FileStreamSinkTask()
@@ -110,14 +115,14 @@ def test_sink_appends_values_as_lines_and_flushes(tmp_path: Path) -> None:
     schema = SchemaBuilder.struct().field("n", Schema.INT32_SCHEMA).build()
     values: list[Any] = ["text é", b"raw\xff", None, 3, Struct(schema).put("n", 1), {"a": [1.0]}]
     task.put([SinkRecord(topic="t", value=v, kafka_offset=i) for i, v in enumerate(values)])
-    task.flush({TopicPartition("t", 0): OffsetAndMetadata(6)})
+    await task.flush({TopicPartition("t", 0): OffsetAndMetadata(6)})
     assert path.read_bytes() == (
         "kept\ntext é\n".encode() + b"raw\xff\nnull\n3\nStruct{n=1}\n{a=[1.0]}\n"
     )
-    task.stop()
+    await task.stop()
 
 
-def test_sink_lines_reach_the_file_before_the_offset_flush(tmp_path: Path) -> None:
+async def test_sink_lines_reach_the_file_before_the_offset_flush(tmp_path: Path) -> None:
     path = tmp_path / "out.txt"
     task = FileStreamSinkTask()
     task.start({"file": str(path)})
@@ -126,7 +131,7 @@ def test_sink_lines_reach_the_file_before_the_offset_flush(tmp_path: Path) -> No
         # Another reader (a tail -f, a test) sees the lines without waiting for flush().
         assert path.read_text() == "line 0\nline 1\nline 2\n"
     finally:
-        task.stop()
+        await task.stop()
 
 
 @pytest.mark.parametrize(
@@ -156,3 +161,55 @@ def test_source_producers_retry_as_long_as_kafka_connects_do(
     task.id = TaskId("files", 0)
     task.connector_config = {"connector.class": "FileStreamSource", **connector_extra}
     assert task._producer_settings()["delivery_timeout_ms"] == expected
+
+
+async def test_file_tasks_run_on_the_loop_without_a_thread_per_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runtime calls poll, put and the settings methods inline: no thread hop per batch."""
+    calls: list[str] = []
+    real = asyncio.to_thread
+
+    async def counted(func: Any, /, *args: Any) -> Any:
+        calls.append(getattr(func, "__name__", repr(func)))
+        return await real(func, *args)
+
+    monkeypatch.setattr("tidal.connectors.api._async.asyncio.to_thread", counted)
+    source_path, sink_path = tmp_path / "in.txt", tmp_path / "out.txt"
+    source_path.write_text("a\nb\n")
+    source = FileStreamSourceTask()
+    source.initialize(_Context(TaskOffsetReader(MemoryOffsetStore(), "src")))  # type: ignore[arg-type]
+    await invoke(source.start, {"file": str(source_path), "topic": "t"})
+    records = await invoke(source.poll)
+    sink = FileStreamSinkTask()
+    await invoke(sink.start, {"file": str(sink_path)})
+    await invoke(sink.put, [SinkRecord(topic="t", value=r.value) for r in records or []])
+    await invoke(source.stop)
+    assert calls == []
+    await invoke(sink.stop)
+    assert calls == ["fsync"]  # only the fsync, which may wait on the disk
+    assert sink_path.read_text() == "a\nb\n"
+
+
+async def test_an_idle_source_poll_leaves_the_loop_free_and_stop_wakes_it(tmp_path: Path) -> None:
+    task = _source(tmp_path / "later.txt", MemoryOffsetStore())
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    try:
+        assert await invoke(task.poll) is None  # no file yet: waits about 0.2 s
+        assert ticks >= 10, "the idle poll blocked the event loop"
+        poll = asyncio.create_task(invoke(task.poll))
+        await asyncio.sleep(0.02)
+        started = time.monotonic()
+        await invoke(task.stop)
+        assert await poll is None
+        assert time.monotonic() - started < 0.1, "stop did not cut the idle wait short"
+    finally:
+        ticker.cancel()
