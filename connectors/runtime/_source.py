@@ -197,6 +197,7 @@ class WorkerSourceTask(WorkerTask):
         key_from = converters.key.from_connect_data
         value_from = converters.value.from_connect_data
         send = self.producer.send
+        try_send = self.producer.try_send
         append = self._pending.append
         for record in records:
             current: Any = record
@@ -247,10 +248,17 @@ class WorkerSourceTask(WorkerTask):
                 append(_Submitted(record, None))
                 continue
             try:
-                future = await send(
-                    topic, value_bytes, key=key_bytes, partition=out.kafka_partition,
+                # Without a coroutine per record; send() when the producer must wait
+                # (metadata of a new topic, buffer space), in the same order.
+                future = try_send(
+                    topic, value_bytes, key_bytes, partition=out.kafka_partition,
                     timestamp_ms=out.timestamp, headers=header_list,
                 )  # fmt: skip
+                if future is None:
+                    future = await send(
+                        topic, value_bytes, key_bytes, partition=out.kafka_partition,
+                        timestamp_ms=out.timestamp, headers=header_list,
+                    )  # fmt: skip
             except KafkaError as exc:
                 await errors.failed(Stage.KAFKA_PRODUCE, class_name(self.producer), exc,
                                     source=record)  # fmt: skip
