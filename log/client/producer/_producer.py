@@ -34,7 +34,11 @@ from tidal.log.client.producer._batch import (
     record_size,
 )
 from tidal.log.client.producer._config import ProducerConfig
-from tidal.log.client.producer._partitioner import DefaultPartitioner, RandomPartitioner
+from tidal.log.client.producer._partitioner import (
+    DefaultPartitioner,
+    RandomPartitioner,
+    murmur2,
+)
 from tidal.log.client.producer._sender import Sender
 from tidal.log.client.producer._transactions import TransactionManager, TransactionState
 from tidal.log.client.producer._txn_errors import TransactionStateError
@@ -99,6 +103,8 @@ class Producer:
         else:
             self._partitioner = c.partitioner
         self._sticky = isinstance(self._partitioner, DefaultPartitioner)
+        #: Whether keyed records go to murmur2's partition (the partitioner need not be asked).
+        self._hashes_keys = type(self._partitioner) in (DefaultPartitioner, RandomPartitioner)
         self._key_ser = c.key_serializer
         self._value_ser = c.value_serializer
         self._max_size = min(c.max_request_size, c.buffer_memory)
@@ -222,8 +228,9 @@ class Producer:
         """
         if self._closed:
             raise ClientClosedError("the producer is closed")
-        if self._txn is not None:
-            self._txn.check_send()
+        txn = self._txn
+        if txn is not None and txn.state is not TransactionState.IN_TRANSACTION:
+            txn.check_send()
         if not self._started:
             return None
         key_bytes, value_bytes, hdrs, size = self._serialize(key, value, headers)
@@ -295,8 +302,23 @@ class Producer:
         partitions = metadata.partitions_for(topic)
         if partitions is None:
             return None
-        if partition is not None and partition not in partitions:
-            raise _unknown_partition(topic, partition, partitions)
+        if partition is not None:
+            if partition not in partitions:
+                raise _unknown_partition(topic, partition, partitions)
+            joined = self._join_open_batch(
+                topic, partition, key_bytes, value_bytes, timestamp_ms, hdrs, size
+            )
+            if joined is not None:
+                return joined
+        elif key_bytes is not None and self._hashes_keys:
+            # What DefaultPartitioner and RandomPartitioner answer for a key,
+            # without the call; the partition is not "chosen" (no KIP-480).
+            hashed = (murmur2(key_bytes) & 0x7FFFFFFF) % len(partitions)
+            joined = self._join_open_batch(
+                topic, hashed, key_bytes, value_bytes, timestamp_ms, hdrs, size
+            )
+            if joined is not None:
+                return joined
         if not acc.try_reserve(size):
             return None
         available = metadata.available_partitions_for(topic)
@@ -311,6 +333,34 @@ class Producer:
             topic, partition, chosen, partitions, available, key_bytes, value_bytes,
             timestamp_ms, hdrs, size,
         )  # fmt: skip
+
+    def _join_open_batch(
+        self,
+        topic: str,
+        partition: int,
+        key_bytes: bytes | None,
+        value_bytes: bytes | None,
+        timestamp_ms: int | None,
+        hdrs: tuple[Header, ...],
+        size: int,
+    ) -> RecordFuture | None:
+        """Append to the open batch of a known partition when it has room and
+        the memory is free now; ``None`` (nothing reserved) otherwise."""
+        tp = self._tps.get((topic, partition))
+        if tp is None:
+            return None
+        dq = self._acc.batches.get(tp)
+        if not dq:
+            return None
+        batch = dq[-1]
+        acc = self._acc
+        if batch.attempts or batch.size + size > acc.batch_size or not acc.try_reserve(size):
+            return None
+        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        fut = batch.append(key_bytes, value_bytes, ts, hdrs, size)
+        if batch.size >= acc.batch_size:
+            self._sender.wakeup()
+        return fut
 
     async def _append(
         self,

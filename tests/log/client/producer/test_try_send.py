@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from tidal.log.client import (
 )
 from tidal.log.client.consumer import Consumer
 from tidal.log.client.producer import (
+    DefaultPartitioner,
     Producer,
     RecordFuture,
     TransactionStateError,
@@ -195,3 +196,27 @@ async def test_transactions_take_records_from_try_send(broker: EmbeddedBroker) -
     assert visible == {q: [b"c%d" % i for i in range(q, 30, 3)] for q in range(3)}
     everything = await read_values(bs, "tx")
     assert sum(len(v) for v in everything.values()) == 60
+
+
+async def test_a_partitioner_subclass_is_asked_for_every_keyed_record(
+    broker: EmbeddedBroker,
+) -> None:
+    """Keyed records skip the call to the built-in partitioners (their answer
+    is murmur2's), never to a subclass that may answer otherwise."""
+
+    class Last(DefaultPartitioner):
+        calls = 0
+
+        def __call__(
+            self, topic: str, key: bytes | None, all_: Sequence[int], available: Sequence[int]
+        ) -> int:
+            Last.calls += 1
+            return all_[-1]
+
+    async with Producer(bootstrap_servers=broker.bootstrap_servers, partitioner=Last()) as p:
+        await p.partitions_for("sub")
+        futs = [p.try_send("sub", b"v", key=b"k%d" % i) for i in range(20)]
+        futs.append(await p.send("sub", b"v", key=b"k"))
+        metadata = [await f for f in futs if f is not None]
+    assert Last.calls == 21
+    assert {m.partition for m in metadata} == {2}
