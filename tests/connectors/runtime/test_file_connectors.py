@@ -213,3 +213,31 @@ async def test_an_idle_source_poll_leaves_the_loop_free_and_stop_wakes_it(tmp_pa
         assert time.monotonic() - started < 0.1, "stop did not cut the idle wait short"
     finally:
         ticker.cancel()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"one\ntwo\r\n\nthree\nfour",  # ASCII: the one-decode path
+        "zwei \u00e9\ndrei\r\n\u20ac\nrest".encode(),  # UTF-8: the per-line path
+        b"ok\nbad \xff\xfe\nend\n",  # invalid UTF-8 is replaced, positions still count bytes
+    ],
+)
+@pytest.mark.parametrize("batch_size", [1, 2, 1000])
+async def test_source_positions_count_bytes_in_ascii_and_other_files(
+    tmp_path: Path, content: bytes, batch_size: int
+) -> None:
+    path = tmp_path / "in.txt"
+    path.write_bytes(content)
+    task = _source(path, MemoryOffsetStore(), **{"batch.size": str(batch_size)})
+    got: list[tuple[str, Any]] = []
+    while batch := await task.poll():
+        assert len(batch) <= batch_size
+        got += [(r.value, r.source_offset) for r in batch]
+    task.stop()
+    expected, position = [], 0
+    for line in content.split(b"\n")[:-1]:  # the last piece has no newline yet
+        position += len(line) + 1
+        value = line.removesuffix(b"\r").decode("utf-8", "replace")
+        expected.append((value, {"position": position}))
+    assert got == expected
