@@ -148,12 +148,9 @@ class ExactlyOnce:
     async def _produce_changelogs(self, active: Sequence[Task]) -> dict[int, RecordFuture]:
         await self._proc().send_outputs()
         last_sent: dict[int, RecordFuture] = {}
-        for task in active:  # 1.
+        for task in active:  # 1. (the processor begins the transaction before a first record)
             for store, tp in task.changelogged():
-                fut = None
-                for key, value in store.pending():
-                    self.begin()
-                    fut = await self.producer.send(tp.topic, value, key, partition=tp.partition)
+                fut = await self._proc().send_changelog(store.pending(), tp)
                 if fut is not None:
                     last_sent[id(store)] = fut
         return last_sent

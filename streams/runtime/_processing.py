@@ -2,7 +2,9 @@
 
 Each polled partition's records go through its task's chain in plain calls,
 without an await per record; what the tasks send piles up in one list that
-goes to the producer after the batch.
+goes to the producer after the batch, through ``Producer.try_send`` (no
+await per record either). The stores' changelog records go the same way at
+commit (:meth:`Processor.send_changelog`).
 
 Bad input:
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from tidal.log.client.consumer import Consumer, ConsumerRecord, TopicPartition
 from tidal.log.client.producer import Producer, RecordFuture
@@ -137,30 +139,56 @@ class Processor:
 
         A record leaves the buffer only once the producer took it, so a
         send interrupted (cancelled, out of buffer memory) loses nothing the
-        next commit would count as done.
+        next commit would count as done. ``try_send`` queues each record
+        without a coroutine; only a record it refuses (no buffer space, a
+        topic without metadata yet) is awaited through ``send``.
         """
         outputs = self._tasks.outputs
         if not outputs:
             return
         if self._before_send is not None:
             self._before_send()
-        send = self._producer.send
+        producer = self._producer
+        try_send = producer.try_send
         batches = self._batches
         sent = 0
         try:
             for topic, key, value, timestamp, headers, partition in outputs:
-                fut = await send(
-                    topic,
-                    value,
-                    key,
-                    partition=partition,
-                    timestamp_ms=timestamp if timestamp >= 0 else None,
-                    headers=headers or None,
+                ts = timestamp if timestamp >= 0 else None
+                hdrs = headers or None
+                fut = try_send(
+                    topic, value, key, partition=partition, timestamp_ms=ts, headers=hdrs
                 )
+                if fut is None:
+                    fut = await producer.send(
+                        topic, value, key, partition=partition, timestamp_ms=ts, headers=hdrs
+                    )
                 batches[id(fut.batch)] = fut
                 sent += 1
         finally:
             del outputs[:sent]
+
+    async def send_changelog(
+        self, writes: Sequence[tuple[bytes, bytes | None]], tp: TopicPartition
+    ) -> RecordFuture | None:
+        """Produce a store's buffered ``writes`` to its changelog partition
+        ``tp``, in order; the last record's future (``None`` without writes).
+
+        Like :meth:`send_outputs`, without a coroutine per record.
+        """
+        if not writes:
+            return None
+        if self._before_send is not None:
+            self._before_send()
+        producer = self._producer
+        try_send = producer.try_send
+        topic, partition = tp.topic, tp.partition
+        fut = None
+        for key, value in writes:
+            fut = try_send(topic, value, key, partition=partition)
+            if fut is None:
+                fut = await producer.send(topic, value, key, partition=partition)
+        return fut
 
     def discard(self) -> None:
         """Forget the outputs and deliveries of an interval that was aborted."""

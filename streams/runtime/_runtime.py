@@ -256,9 +256,7 @@ class StreamsRuntime:
         last_sent: dict[int, RecordFuture] = {}
         for task in active:  # 1.
             for store, tp in task.changelogged():
-                fut = None
-                for key, value in store.pending():
-                    fut = await self.producer.send(tp.topic, value, key, partition=tp.partition)
+                fut = await self.processor.send_changelog(store.pending(), tp)
                 if fut is not None:
                     last_sent[id(store)] = fut
         await self.producer.flush()  # 2.
