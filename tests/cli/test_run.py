@@ -170,17 +170,19 @@ def test_flags_and_environment_override_the_apps_settings(
 
 
 async def test_kill_9_then_restart_loses_nothing(app_dir: Path, broker: str) -> None:
-    words = [b"w%d" % (i % 50) for i in range(20_000)]
+    words = [b"w%d" % (i % 50) for i in range(200_000)]
     await produce(broker, [(w, b"x") for w in words])
     args = ("wcapp:app", "--bootstrap-server", broker, "--commit-interval-ms", "100")
     env = {"TIDAL_STATE_DIR": str(app_dir / "state")}
     proc = tidal(app_dir, *args, env=env)
     try:
-        # Kill it once a commit went through, most likely mid-way.
+        # Kill it once a commit went through, mid-way.
         await wait_for(lambda: _committed_any(broker), timeout=30, what="a first commit")
     finally:
         proc.kill()  # no final commit, no clean close
         await asyncio.to_thread(proc.communicate, timeout=30)
+    done = sum(om.offset for om in (await committed(broker, "wc")).values())
+    assert 0 < done < len(words), "the kill must land mid-way for the restart to matter"
     again = tidal(app_dir, *args, env=env)
     try:
         offsets: dict[object, object] = {}
@@ -203,6 +205,31 @@ async def test_kill_9_then_restart_loses_nothing(app_dir: Path, broker: str) -> 
     assert set(counts) == set(words)
     short = {w: (counts[w], words.count(w)) for w in counts if counts[w] < words.count(w)}
     assert not short, short
+
+
+async def test_sigterm_while_the_app_loads_exits_cleanly(app_dir: Path, broker: str) -> None:
+    """SIGTERM before App.run() took the signal over: a clean stop, exit 0."""
+    (app_dir / "slowapp.py").write_text(
+        "import time\n"
+        "from pathlib import Path\n"
+        "Path('loading').write_text('yes')\n"
+        "time.sleep(30)\n"
+        "from wcapp import app\n"
+    )
+    proc = tidal(app_dir, "slowapp:app", "--bootstrap-server", broker)
+    try:
+        await wait_for(lambda: _exists(app_dir / "loading"), timeout=30, what="the module loading")
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.to_thread(proc.communicate, timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, stderr
+
+
+async def _exists(path: Path) -> bool:
+    return path.exists()
 
 
 def test_app_may_be_a_factory(app_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,9 @@ flag                     environment                      App setting
 ``--processing-guarantee`` ``TIDAL_PROCESSING_GUARANTEE`` ``processing_guarantee``
 =======================  ===============================  ==========================
 
-SIGINT (Ctrl-C) and SIGTERM stop the app after a final commit, exit status 0.
+SIGINT (Ctrl-C) and SIGTERM stop the app after a final commit, exit status 0;
+SIGTERM before the app started (while the module loads) stops it the same way,
+with nothing to commit.
 A ``MODULE:APP`` that cannot be found or is not an App, or a bad setting, is
 one line on stderr and exit status 2; an app that fails while running (a
 record a user function cannot process, say) exits 1 with the error.
@@ -28,6 +30,7 @@ import importlib
 import inspect
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -157,6 +160,9 @@ def run_app(ctx: click.Context, /, target: str, log_level: str, **flags: Any) ->
     """Run the streams App MODULE:APP until Ctrl-C or SIGTERM (then a final commit)."""
     from tidal.streams import StreamsError  # noqa: PLC0415
 
+    # Until App.run() takes SIGTERM over, it ends the command cleanly: nothing
+    # has been processed yet, so there is nothing to commit.
+    signal.signal(signal.SIGTERM, _terminated_before_start)
     with _logging(log_level):
         try:
             app = load_app(target)
@@ -171,6 +177,10 @@ def run_app(ctx: click.Context, /, target: str, log_level: str, **flags: Any) ->
         except Exception as e:  # noqa: BLE001 - a client error, one line
             _fail(f"app '{app.application_id}' stopped: {type(e).__name__}: {e}", 1)
         _log.info("app '%s' stopped after a final commit", app.application_id)
+
+
+def _terminated_before_start(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 @contextlib.contextmanager
