@@ -232,6 +232,16 @@ async def _exists(path: Path) -> bool:
     return path.exists()
 
 
+def test_a_bad_gc_threshold_is_a_bad_setting(
+    app_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(app_dir)
+    monkeypatch.setenv("TIDAL_GC_THRESHOLD", "lots")
+    result = CliRunner().invoke(main, ["run", "wcapp:app"])
+    assert result.exit_code == 2, result.output
+    assert "TIDAL_GC_THRESHOLD='lots'" in result.output
+
+
 def test_app_may_be_a_factory(app_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
     monkeypatch.setattr(App, "run", lambda self, **_: seen.append(self.application_id))

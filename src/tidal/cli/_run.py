@@ -39,6 +39,7 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
+from tidal._gc import wanted_thresholds
 from tidal.cli._common import connection
 
 __all__ = ["load_app", "run_app"]
@@ -165,6 +166,7 @@ def run_app(ctx: click.Context, /, target: str, log_level: str, **flags: Any) ->
     signal.signal(signal.SIGTERM, _terminated_before_start)
     with _logging(log_level):
         try:
+            wanted_thresholds()  # a bad TIDAL_GC_THRESHOLD is a bad setting: exit 2
             app = load_app(target)
             app.configure(**_overrides(ctx, **flags))
         except (_LoadError, StreamsError, ValueError) as e:
