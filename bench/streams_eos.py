@@ -1,7 +1,7 @@
 """What exactly-once costs a Tidal Streams app: the same per-key aggregate under
 ``exactly_once_v2`` and ``at_least_once``, on Tidal's broker, in one run::
 
-    python bench/streams_eos.py [--records 200000] [--keys 10000] [--partitions 4]
+    python bench/streams_eos.py [--records 1000000] [--keys 10000] [--partitions 4]
                                 [--commit-interval-ms MS] [--dir DIR] [--output FILE]
 
 1. A Tidal broker starts in its own process (``tidal broker start``).
@@ -384,7 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["worker"]:
         return worker_main(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--keys", type=int, default=10_000)
     parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--commit-interval-ms", type=int, default=None)
