@@ -32,7 +32,13 @@ from tidal.log.records import (
     encode_batch_columns,
 )
 
-__all__ = ["ProducerBatch", "RecordFuture", "RecordMetadata", "record_size"]
+__all__ = [
+    "ProducerBatch",
+    "RecordFuture",
+    "RecordMetadata",
+    "encoded_record_size",
+    "record_size",
+]
 
 #: Bytes a record adds on top of its key, value and headers (varints, attributes).
 RECORD_OVERHEAD = 21
@@ -41,11 +47,37 @@ BATCH_OVERHEAD = 61
 
 
 def record_size(key: bytes | None, value: bytes | None, headers: tuple[Header, ...]) -> int:
-    """An upper bound of a record's encoded size (Kafka's ``estimateSizeInBytesUpperBound``)."""
+    """An upper bound of a record's encoded size (Kafka's ``estimateSizeInBytesUpperBound``):
+    what ``buffer_memory`` reserves, before the record's place in a batch is known."""
     size = RECORD_OVERHEAD + (len(key) if key else 0) + (len(value) if value else 0)
     for h in headers:
         size += len(h.key) * 4 + (len(h.value) if h.value else 0) + 10
     return size
+
+
+def _varint_size(value: int) -> int:
+    """Bytes of ``value`` as a zigzag varint (int64)."""
+    return ((((value << 1) ^ (value >> 63)).bit_length() + 6) // 7) or 1
+
+
+def encoded_record_size(
+    offset_delta: int,
+    timestamp_delta: int,
+    key: bytes | None,
+    value: bytes | None,
+    headers: tuple[Header, ...],
+) -> int:
+    """A record's exact size in an uncompressed v2 batch (Java's
+    ``DefaultRecord.sizeInBytes``), its length prefix included."""
+    body = 1 + _varint_size(timestamp_delta) + _varint_size(offset_delta)
+    body += 1 if key is None else _varint_size(len(key)) + len(key)
+    body += 1 if value is None else _varint_size(len(value)) + len(value)
+    body += _varint_size(len(headers))
+    for h in headers:
+        name = len(h.key.encode())
+        body += _varint_size(name) + name
+        body += 1 if h.value is None else _varint_size(len(h.value)) + len(h.value)
+    return _varint_size(body) + body
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +153,23 @@ class ProducerBatch:
         size: int,
     ) -> RecordFuture:
         """Add a record whose encoded size is at most ``size`` (reserved from
-        ``buffer_memory``: the batch returns it when it completes)."""
+        ``buffer_memory``: the batch returns it when it completes).
+
+        ``self.size`` grows by the record's exact encoded size, as Java's
+        ``MemoryRecordsBuilder`` counts it, so a batch fills to ``batch_size``
+        less at most one record's bound: the bound itself runs about ten
+        bytes over for a small record, a tenth of a 100-byte record, and
+        summing bounds closed batches a tenth short of ``batch_size``."""
         timestamps = self.timestamps
+        index = len(timestamps)
+        delta = timestamp - timestamps[0] if index else 0
         timestamps.append(timestamp)
         self.keys.append(key)
         self.values.append(value)
         self.headers.append(headers)
-        self.size += size
+        self.size += encoded_record_size(index, delta, key, value, headers)
         self.memory += size
-        return RecordFuture(self, len(timestamps) - 1)
+        return RecordFuture(self, index)
 
     def split(self) -> tuple[ProducerBatch, ProducerBatch]:
         """Two batches with the first and second half of the records, which
