@@ -4,9 +4,17 @@ parsed records, and hand-out in ``max_poll_records`` batches.
 One Fetch is in flight per leader at a time. A partition is fetched while it
 is assigned, not paused, has a position, and has fewer than
 ``_PREFETCH`` completed fetches buffered: so the next records arrive while
-the application works through the current ones. Buffered fetches remember
-the partition's seek epoch and are dropped when the application seeks or
-the partition is revoked.
+the application works through the current ones. Except once it has caught
+up: a partition whose last buffered fetch reached the high watermark (the
+last stable offset for read_committed) is fetched again only when the
+application has taken all its buffered records, as Java's consumer fetches
+every partition. Fetching it sooner would only wait on the broker for new
+records, and a consumer that keeps up with its producers would then get one
+small response per Produce (each append answers the waiting Fetch), where
+waiting until its buffer is drained lets the records of several Produce
+requests gather into one response. Buffered fetches remember the
+partition's seek epoch and are dropped when the application seeks or the
+partition is revoked.
 
 A response is only scanned (batch headers: where the next fetch starts) when
 it arrives, so the next Fetch goes out at once; its records are decoded when
@@ -33,7 +41,11 @@ from tidal.log.client._kernel import Kernel
 from tidal.log.client._types import TopicPartition
 from tidal.log.client.consumer._config import ConsumerConfig
 from tidal.log.client.consumer._records import Deserializer, parse_partition_records
-from tidal.log.client.consumer._structs import ConsumerRecord, OffsetResetStrategy
+from tidal.log.client.consumer._structs import (
+    ConsumerRecord,
+    IsolationLevel,
+    OffsetResetStrategy,
+)
 from tidal.log.client.consumer._subscription import SubscriptionState
 from tidal.log.protocol.errors import (
     KafkaError,
@@ -67,6 +79,8 @@ class _Buffered:
     next_offset: int
     epoch: int
     aborted: list[tuple[int, int]]
+    #: Whether ``next_offset`` had reached the end of what could be fetched.
+    caught_up: bool = False
     records: list[ConsumerRecord] | None = None
     cursor: int = 0
 
@@ -239,7 +253,7 @@ class Fetcher:
             if tp in self._in_flight_partitions:
                 continue
             queue = self._buffer.get(tp)
-            if queue is not None and len(queue) >= _PREFETCH:
+            if queue and (len(queue) >= _PREFETCH or queue[-1].caught_up):
                 continue
             state = self._subs.state(tp)
             offset = queue[-1].next_offset if queue else state.position
@@ -326,9 +340,12 @@ class Fetcher:
                     aborted = [
                         (a.producer_id, a.first_offset) for a in data.aborted_transactions or ()
                     ]
-                    self._buffer[tp].append(
-                        _Buffered(tp, data.records, offset, next_offset, epoch, aborted)
-                    )
+                    end = data.high_watermark
+                    if self._config.isolation is IsolationLevel.READ_COMMITTED:
+                        end = data.last_stable_offset
+                    item = _Buffered(tp, data.records, offset, next_offset, epoch, aborted)
+                    item.caught_up = next_offset >= end
+                    self._buffer[tp].append(item)
                     got_any = True
         if got_any:
             self.has_data.set()
