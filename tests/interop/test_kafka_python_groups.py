@@ -9,6 +9,7 @@ client then lists, describes and deletes the group and some of its offsets.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -112,9 +113,23 @@ def wait_until(condition: Any, members: list[KafkaPythonMember], timeout: float 
 
 def test_kafka_python_group_consumes_and_commits(kafka_python: Any, sync_broker: Any) -> None:
     kafka, bootstrap = kafka_python, sync_broker.bootstrap_servers
+    # Every client is closed however the test ends: a member left polling
+    # would keep its network thread busy through the tests that follow.
+    opened: list[Any] = []
+    try:
+        _group_consumes_and_commits(kafka, bootstrap, opened)
+    finally:
+        for client in reversed(opened):
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+def _group_consumes_and_commits(kafka: Any, bootstrap: str, opened: list[Any]) -> None:
     admin = kafka.KafkaAdminClient(bootstrap_servers=bootstrap)
+    opened.append(admin)
     admin.create_topics([kafka.admin.NewTopic("kp-orders", PARTITIONS, 1)])
     producer = kafka.KafkaProducer(bootstrap_servers=bootstrap)
+    opened.append(producer)
 
     def produce(batch: list[str]) -> None:
         for value in batch:
@@ -122,6 +137,7 @@ def test_kafka_python_group_consumes_and_commits(kafka_python: Any, sync_broker:
         producer.flush(10)
 
     members = [KafkaPythonMember(kafka, bootstrap, "kp-orders", "kp-group") for _ in range(2)]
+    opened.extend(members)
     wait_until(lambda: all(m.assigned for m in members), members)  # formed with both
     expected = values(0, 90)
     produce(expected)
@@ -144,7 +160,8 @@ def test_kafka_python_group_consumes_and_commits(kafka_python: Any, sync_broker:
     more = values(90, 30)
     produce(more)
     resumed = KafkaPythonMember(kafka, bootstrap, "kp-orders", "kp-group")
-    wait_until(lambda: len(resumed.consumed) >= len(more), [resumed])
+    opened.append(resumed)
+    wait_until(lambda: len(resumed.consumed) >= len(more), [resumed], timeout=60)
     time.sleep(0.3)
     resumed.close()
     assert_exactly_once(resumed.consumed, more)
@@ -157,5 +174,3 @@ def test_kafka_python_group_consumes_and_commits(kafka_python: Any, sync_broker:
     assert sorted(tp.partition for tp in offsets) == [1, 2]
     assert admin.delete_groups(["kp-group"]) == {"kp-group": "OK"}
     assert admin.list_groups() == []
-    producer.close()
-    admin.close()
