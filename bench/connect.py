@@ -2,7 +2,7 @@
 
 ::
 
-    python bench/connect.py [--records 1000000] [--line-size 100]
+    python bench/connect.py [--records 1000000] [--line-size 100] [--warm-up 1000000]
                             [--brokers tidal,kafka] [--frameworks tidal,kafka] [--rounds 1]
 
 One input file of ``--records`` lines is written once. For each broker (Tidal's, and
@@ -14,6 +14,11 @@ worker with two connectors, exactly as a user would start it:
 - Kafka Connect: ``java ... org.apache.kafka.connect.cli.ConnectStandalone`` with the same
   three files, its jars (connect-runtime, connect-file and their dependencies, 4.1.1) from
   Maven Central through ``tests/peers/kafka-connect/fetch.sh``.
+
+Before the timed runs on a broker, ``--warm-up`` records are sent through it and read back
+with librdkafka (neither framework), so that the first framework to run does not pay for the
+broker's warm-up alone: a JVM broker spends about three times the CPU a record on its first
+million records as on its third.
 
 The source reads the input file into a fresh one-partition topic, the sink writes the
 topic into a new output file. Timed from the worker's start until the output file holds
@@ -49,7 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from _common import MB, git_state, machine_facts, now_iso, write_json
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 from peers import KafkaBroker, TidalBroker, cpu_seconds, free_port, machine_cpu_seconds
@@ -246,6 +251,41 @@ def write_input(path: Path, records: int, line_size: int) -> int:
                 chunk.clear()
         out.write("".join(chunk))
     return path.stat().st_size
+
+
+def warm_up(bootstrap: str, records: int, line_size: int) -> float:
+    """Send ``records`` lines through a fresh broker and read them back (librdkafka, neither
+    framework), untimed: the first timed run must not pay the broker's warm-up (a JVM broker
+    spends about three times the CPU a record on its first million). Seconds taken."""
+    started = time.monotonic()
+    topic = f"bench-connect-warm-up-{uuid.uuid4().hex[:8]}"
+    create_topic(bootstrap, topic)
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "log_level": 3})
+    line = b"w" * line_size
+    for _ in range(records):
+        while True:
+            try:
+                producer.produce(topic, line)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        producer.poll(0)
+    if producer.flush(120) != 0:
+        raise RuntimeError(f"warm-up: {topic} did not take every record within 120 s")
+    consumer = Consumer({
+        "bootstrap.servers": bootstrap, "group.id": f"{topic}-reader",
+        "auto.offset.reset": "earliest", "enable.auto.commit": False, "log_level": 3,
+    })  # fmt: skip
+    try:
+        consumer.subscribe([topic])
+        seen, deadline = 0, time.monotonic() + 120
+        while seen < records:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"warm-up: read {seen:,} of {records:,} records back")
+            seen += sum(1 for m in consumer.consume(10_000, 1.0) if m.error() is None)
+    finally:
+        consumer.close()
+    return time.monotonic() - started
 
 
 def create_topic(bootstrap: str, topic: str) -> None:
@@ -643,6 +683,9 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
         brokers_run.append(broker_name)
         described[f"broker_{broker_name}"] = broker.describe()
         try:
+            if args.warm_up:
+                took = warm_up(broker.bootstrap_servers, args.warm_up, settings.line_size)
+                console.print(f"  warm-up: {args.warm_up:,} records through it in {took:.1f} s")
             for round_no in range(1, args.rounds + 1):
                 order = rotated(list(frameworks), round_no - 1)
                 runs.extend(
@@ -669,6 +712,7 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
             "line_size": settings.line_size,
             "input_bytes": size,
             "rounds": args.rounds,
+            "warm_up_records": args.warm_up,
             "worker": settings.worker,
             "source_connector": {"connector.class": "FileStreamSource", **settings.source},
             "sink_connector": {"connector.class": "FileStreamSink", **settings.sink},
@@ -799,6 +843,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--brokers", type=names(list(BROKERS)), default=["tidal", "kafka"])
     parser.add_argument("--frameworks", type=names(list(FRAMEWORKS)), default=["tidal", "kafka"])
     parser.add_argument("--rounds", type=int, default=1, help="runs of each framework per broker")
+    parser.add_argument("--warm-up", type=int, default=1_000_000, metavar="RECORDS",
+                        help="records sent through each broker and read back before the timed "
+                        "runs (0: none)")  # fmt: skip
     parser.add_argument("--flush-interval-ms", type=int, default=1000,
                         help="offset.flush.interval.ms")  # fmt: skip
     parser.add_argument("--producer-batch-size", type=int, default=16384,
@@ -821,6 +868,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.records < 1 or args.line_size < 1 or args.rounds < 1:
         parser.error("--records, --line-size and --rounds must be positive")
+    if args.warm_up < 0:
+        parser.error("--warm-up must be 0 or more")
     return args
 
 

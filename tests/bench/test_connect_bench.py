@@ -40,6 +40,7 @@ def _run_bench(tmp_path: Path, frameworks: str) -> dict[str, Any]:
         "--brokers", "tidal",
         "--frameworks", frameworks,
         "--flush-interval-ms", "200",
+        "--warm-up", "2000",
         "--timeout", "240",
         "--dir", str(work),
         "--output", str(output),
@@ -49,7 +50,9 @@ def _run_bench(tmp_path: Path, frameworks: str) -> dict[str, Any]:
     assert "records/s" in result.stdout
     # The run folder (input, outputs, broker data) is removed; --dir itself stays.
     assert list(work.iterdir()) == []
+    assert "warm-up: 2,000 records through it" in result.stdout
     report: dict[str, Any] = json.loads(output.read_text())
+    assert report["settings"]["warm_up_records"] == 2000
     return report
 
 
