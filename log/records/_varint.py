@@ -25,11 +25,7 @@ def write_varint(value: int, out: bytearray) -> None:
 def varint_size(value: int) -> int:
     """The number of bytes :func:`write_varint` uses for ``value``."""
     zz = ((value << 1) ^ (value >> 63)) & 0xFFFFFFFFFFFFFFFF
-    size = 1
-    while zz > 0x7F:
-        zz >>= 7
-        size += 1
-    return size
+    return (zz.bit_length() + 6) // 7 or 1
 
 
 def read_varint(buf: bytes | bytearray | memoryview, pos: int, end: int) -> tuple[int, int]:

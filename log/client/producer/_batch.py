@@ -31,6 +31,7 @@ from tidal.log.records import (
     Header,
     encode_batch_columns,
 )
+from tidal.log.records._varint import varint_size
 
 __all__ = [
     "ProducerBatch",
@@ -55,11 +56,6 @@ def record_size(key: bytes | None, value: bytes | None, headers: tuple[Header, .
     return size
 
 
-def _varint_size(value: int) -> int:
-    """Bytes of ``value`` as a zigzag varint (int64)."""
-    return ((((value << 1) ^ (value >> 63)).bit_length() + 6) // 7) or 1
-
-
 def encoded_record_size(
     offset_delta: int,
     timestamp_delta: int,
@@ -68,16 +64,31 @@ def encoded_record_size(
     headers: tuple[Header, ...],
 ) -> int:
     """A record's exact size in an uncompressed v2 batch (Java's
-    ``DefaultRecord.sizeInBytes``), its length prefix included."""
-    body = 1 + _varint_size(timestamp_delta) + _varint_size(offset_delta)
-    body += 1 if key is None else _varint_size(len(key)) + len(key)
-    body += 1 if value is None else _varint_size(len(value)) + len(value)
-    body += _varint_size(len(headers))
-    for h in headers:
-        name = len(h.key.encode())
-        body += _varint_size(name) + name
-        body += 1 if h.value is None else _varint_size(len(h.value)) + len(h.value)
-    return _varint_size(body) + body
+    ``DefaultRecord.sizeInBytes``), its length prefix included. Runs once per
+    record sent: a varint of -64..63 takes one byte, so only larger numbers
+    call :func:`varint_size`."""
+    body = 1  # attributes
+    body += 1 if -64 <= timestamp_delta < 64 else varint_size(timestamp_delta)
+    body += 1 if offset_delta < 64 else varint_size(offset_delta)
+    if key is None:
+        body += 1
+    else:
+        n = len(key)
+        body += (1 if n < 64 else varint_size(n)) + n
+    if value is None:
+        body += 1
+    else:
+        n = len(value)
+        body += (1 if n < 64 else varint_size(n)) + n
+    if headers:
+        body += varint_size(len(headers))
+        for h in headers:
+            name = len(h.key.encode())
+            body += varint_size(name) + name
+            body += 1 if h.value is None else varint_size(len(h.value)) + len(h.value)
+    else:
+        body += 1
+    return (1 if body < 64 else varint_size(body)) + body
 
 
 @dataclass(frozen=True, slots=True)

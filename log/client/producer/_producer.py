@@ -285,19 +285,9 @@ class Producer:
             # topic's sticky partition has an open batch with room, join it.
             tp = self._sticky_tps.get(topic)
             if tp is not None:
-                dq = acc.batches.get(tp)
-                if dq:
-                    batch = dq[-1]
-                    if (
-                        batch.attempts == 0
-                        and batch.size + size <= acc.batch_size
-                        and acc.try_reserve(size)
-                    ):
-                        ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
-                        fut = batch.append(key_bytes, value_bytes, ts, hdrs, size)
-                        if batch.size >= acc.batch_size:
-                            self._sender.wakeup()
-                        return fut
+                fut = self._join_open_batch(tp, key_bytes, value_bytes, timestamp_ms, hdrs, size)
+                if fut is not None:
+                    return fut
         metadata = self._kernel.cluster.metadata
         partitions = metadata.partitions_for(topic)
         if partitions is None:
@@ -305,18 +295,15 @@ class Producer:
         if partition is not None:
             if partition not in partitions:
                 raise _unknown_partition(topic, partition, partitions)
-            joined = self._join_open_batch(
-                topic, partition, key_bytes, value_bytes, timestamp_ms, hdrs, size
-            )
-            if joined is not None:
-                return joined
+            tp = self._tps.get((topic, partition))
         elif key_bytes is not None and self._hashes_keys:
             # What DefaultPartitioner and RandomPartitioner answer for a key,
             # without the call; the partition is not "chosen" (no KIP-480).
-            hashed = (murmur2(key_bytes) & 0x7FFFFFFF) % len(partitions)
-            joined = self._join_open_batch(
-                topic, hashed, key_bytes, value_bytes, timestamp_ms, hdrs, size
-            )
+            tp = self._tps.get((topic, (murmur2(key_bytes) & 0x7FFFFFFF) % len(partitions)))
+        else:
+            tp = None
+        if tp is not None:
+            joined = self._join_open_batch(tp, key_bytes, value_bytes, timestamp_ms, hdrs, size)
             if joined is not None:
                 return joined
         if not acc.try_reserve(size):
@@ -336,24 +323,20 @@ class Producer:
 
     def _join_open_batch(
         self,
-        topic: str,
-        partition: int,
+        tp: TopicPartition,
         key_bytes: bytes | None,
         value_bytes: bytes | None,
         timestamp_ms: int | None,
         hdrs: tuple[Header, ...],
         size: int,
     ) -> RecordFuture | None:
-        """Append to the open batch of a known partition when it has room and
-        the memory is free now; ``None`` (nothing reserved) otherwise."""
-        tp = self._tps.get((topic, partition))
-        if tp is None:
-            return None
-        dq = self._acc.batches.get(tp)
+        """Append to the open batch of ``tp`` when it has room and the memory
+        is free now; ``None`` (nothing reserved) otherwise."""
+        acc = self._acc
+        dq = acc.batches.get(tp)
         if not dq:
             return None
         batch = dq[-1]
-        acc = self._acc
         if batch.attempts or batch.size + size > acc.batch_size or not acc.try_reserve(size):
             return None
         ts = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
