@@ -31,7 +31,6 @@ import argparse
 import dataclasses
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -43,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _streams_input import SEED, expected_totals, generate
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "streams.json"
 DEFAULT_PEER_VENV = ROOT / "build" / "bench-venvs" / "streams"
@@ -53,40 +54,9 @@ BROKERS = ["tidal", "kafka"]
 GOAL = 2.0  # Tidal / Quix Streams (issue 5)
 COMMIT_INTERVAL_S = 5.0
 QUIET_CORES = 0.3
-SEED = 20_260_521
 
 
 # ---- the input ------------------------------------------------------------------------
-
-
-def user_key(index: int) -> str:
-    """The key of user ``index``."""
-    return f"user-{index:05d}"
-
-
-def generate(records: int, keys: int, seed: int = SEED) -> tuple[list[str], list[bytes]]:
-    """Keys and JSON values of the input records, the same for a given seed."""
-    rng = random.Random(seed)
-    names = [user_key(i) for i in range(keys)]
-    out_keys: list[str] = []
-    values: list[bytes] = []
-    for seq in range(records):
-        user = names[rng.randrange(keys)]
-        amount = rng.randint(1, 999)
-        out_keys.append(user)
-        values.append(b'{"user":"%s","amount":%d,"seq":%d}' % (user.encode(), amount, seq))
-    return out_keys, values
-
-
-def expected_totals(keys: Sequence[str], values: Sequence[bytes]) -> dict[str, tuple[int, int]]:
-    """``(count, sum)`` per key, computed straight from the input."""
-    totals: dict[str, list[int]] = {}
-    for key, value in zip(keys, values, strict=True):
-        amount = json.loads(value)["amount"]
-        entry = totals.setdefault(key, [0, 0])
-        entry[0] += 1
-        entry[1] += amount
-    return {key: (c, s) for key, (c, s) in totals.items()}
 
 
 # ---- workers: one framework, in a process of its own ----------------------------------

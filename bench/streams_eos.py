@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import platform
-import random
 import shutil
 import signal
 import subprocess
@@ -47,36 +46,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _streams_input import expected_totals, generate  # noqa: E402
 from peers import cpu_seconds, free_port, machine_cpu_seconds  # noqa: E402
 
 DEFAULT_OUTPUT = ROOT / "bench" / "results" / "streams_eos.json"
 GUARANTEES = ["at_least_once", "exactly_once_v2"]
 GOAL = 0.20  # exactly-once costs at most 20% of the throughput (issue 6)
-SEED = 20_260_521
 READY = "tidal broker ready on "
-
-
-def generate(records: int, keys: int) -> tuple[list[str], list[bytes]]:
-    """Keys and JSON values of the input (``bench/streams.py``'s input)."""
-    rng = random.Random(SEED)
-    names = [f"user-{i:05d}" for i in range(keys)]
-    out_keys: list[str] = []
-    values: list[bytes] = []
-    for seq in range(records):
-        user = names[rng.randrange(keys)]
-        amount = rng.randint(1, 999)
-        out_keys.append(user)
-        values.append(b'{"user":"%s","amount":%d,"seq":%d}' % (user.encode(), amount, seq))
-    return out_keys, values
-
-
-def expected_totals(keys: Sequence[str], values: Sequence[bytes]) -> dict[str, tuple[int, int]]:
-    """``(count, sum)`` per key, straight from the input."""
-    totals: dict[str, tuple[int, int]] = {}
-    for key, value in zip(keys, values, strict=True):
-        count, total = totals.get(key, (0, 0))
-        totals[key] = (count + 1, total + json.loads(value)["amount"])
-    return totals
 
 
 # ---- the worker: one guarantee, a process of its own ------------------------------------

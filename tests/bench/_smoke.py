@@ -19,6 +19,7 @@ def positive(value: Any) -> bool:
 
 def load_bench(monkeypatch: pytest.MonkeyPatch, script: Path, name: str) -> ModuleType:
     """Import ``script`` as module ``name``, registered in ``sys.modules`` for the test."""
+    monkeypatch.syspath_prepend(str(script.parent))  # its sibling modules, as when run
     spec = importlib.util.spec_from_file_location(name, script)
     assert spec is not None
     assert spec.loader is not None
