@@ -50,7 +50,10 @@ def new_task(
     kind: str, task_id: TaskId, config: dict[str, str], connector_config: dict[str, str],
     env: TaskEnv,
 ) -> WorkerTask:  # fmt: skip
-    """A source or sink worker task (not started)."""
+    """A source or sink worker task (not started), in a task process when the worker
+    has them (``task.processes``)."""
+    if env.processes is not None:
+        return env.processes.task(task_id, kind, config, connector_config, env)
     cls: type[WorkerTask] = WorkerSinkTask if kind == "sink" else WorkerSourceTask
     return cls(task_id, config, connector_config, env)
 

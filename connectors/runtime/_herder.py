@@ -32,6 +32,7 @@ from ._metrics import ConnectMetrics
 from ._offsets import FileOffsetStore, MemoryOffsetStore, OffsetStore
 from ._offsets_api import OffsetsApi
 from ._plugins import WorkerPlugins, invalid_config_message, validate_connector_config
+from ._processes import TaskProcesses
 from ._status import BadRequestError, ConflictError, NotFoundError, State, Status, TargetState
 from ._task import TaskEnv, TaskId
 from ._worker_config import WorkerConfig
@@ -70,6 +71,8 @@ class Herder:
         self.offsets = offsets
         self.metrics = metrics or ConnectMetrics()
         self.env = TaskEnv(worker, self.plugins, offsets, self.metrics, worker_id, self._on_status)
+        if worker.task_processes:
+            self.env.processes = TaskProcesses(self.env)
         self.kafka_cluster_id: str | None = None
         self._runners: dict[str, ConnectorRunner] = {}
         self._lock = asyncio.Lock()
@@ -103,6 +106,8 @@ class Herder:
         async with self._lock:
             runners, self._runners = list(self._runners.values()), {}
             await asyncio.gather(*(r.stop() for r in runners))
+        if self.env.processes is not None:
+            await self.env.processes.close()
         await self.offsets.stop()
 
     def _on_status(self, task_id: TaskId, status: Status) -> None:

@@ -19,12 +19,13 @@ listener serves it)::
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 
 from ._status import State
 
-__all__ = ["ConnectMetrics", "TaskMetrics"]
+__all__ = ["ConnectMetrics", "TaskMetrics", "TaskMetricsRecorder"]
 
 _TASK = ("connector", "task")
 
@@ -134,3 +135,86 @@ class TaskMetrics:
                     self._m.task_status.remove(*self._labels, each.value)
             else:
                 self._m.task_status.labels(*self._labels, each.value).set(int(each is state))
+
+    def apply(self, counts: Mapping[str, int], lags: Iterable[tuple[str, int, int]]) -> None:
+        """Add what a task process counted (:meth:`TaskMetricsRecorder.take`)."""
+        for key, count in counts.items():
+            kind, _, label = key.partition(":")
+            if kind == "commit":
+                self._m.commits.labels(*self._labels, label).inc(count)
+            elif kind == "error":
+                self._m.errors.labels(*self._labels, label).inc(count)
+            elif kind in _COUNTERS:
+                getattr(self._m, _COUNTERS[kind]).labels(*self._labels).inc(count)
+        for topic, partition, lag in lags:
+            self.lag(topic, partition, lag)
+
+
+#: :class:`TaskMetricsRecorder` keys of the plain per-task counters, and their metric.
+_COUNTERS = {
+    "polled": "source_poll",
+    "written": "source_write",
+    "read": "sink_read",
+    "put": "sink_send",
+    "skipped": "skipped",
+    "dlq": "dlq",
+}
+
+
+class TaskMetricsRecorder(TaskMetrics):
+    """A task's metrics inside a task process: counted here and taken now and then by
+    the process, which sends them to the worker that exports them (:meth:`TaskMetrics.apply`).
+    """
+
+    def __init__(self) -> None:  # no registry: nothing is exported from here
+        self.counts: dict[str, int] = {}
+        self.lags: dict[tuple[str, int], int] = {}
+
+    def _add(self, key: str, count: int) -> None:
+        self.counts[key] = self.counts.get(key, 0) + count
+
+    def polled(self, count: int) -> None:
+        """A source task's poll returned ``count`` records."""
+        self._add("polled", count)
+
+    def written(self, count: int = 1) -> None:
+        """Kafka acknowledged ``count`` source records."""
+        self._add("written", count)
+
+    def read(self, count: int) -> None:
+        """A sink task consumed ``count`` records."""
+        self._add("read", count)
+
+    def put(self, count: int) -> None:
+        """``count`` records went to a sink task's put."""
+        self._add("put", count)
+
+    def commit(self, ok: bool) -> None:
+        """One offset commit finished."""
+        self._add("commit:success" if ok else "commit:failure", 1)
+
+    def lag(self, topic: str, partition: int, lag: int) -> None:
+        """How far a sink task is behind on one partition."""
+        self.lags[topic, partition] = lag
+
+    def error(self, stage: str) -> None:
+        """An operation failed (whether or not it was tolerated)."""
+        self._add(f"error:{stage}", 1)
+
+    def skipped(self) -> None:
+        """``errors.tolerance=all`` skipped a record."""
+        self._add("skipped", 1)
+
+    def dead_lettered(self) -> None:
+        """A record went to the dead letter queue."""
+        self._add("dlq", 1)
+
+    def state(self, state: State | None) -> None:
+        """Ignored: the worker sets the state gauge from the task's status."""
+
+    def take(self) -> tuple[dict[str, int], list[tuple[str, int, int]]]:
+        """What was counted since the last call, and the latest lags; then start afresh."""
+        counts, self.counts = self.counts, {}
+        lags = [(topic, partition, lag) for (topic, partition), lag in self.lags.items()]
+        self.lags = {}
+        return counts, lags

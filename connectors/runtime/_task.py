@@ -19,13 +19,16 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._metrics import ConnectMetrics, TaskMetrics
 from ._offsets import OffsetStore
 from ._plugins import ConnectorConverters, WorkerPlugins
 from ._status import State, Status, TargetState
 from ._worker_config import WorkerConfig
+
+if TYPE_CHECKING:
+    from ._processes import TaskProcesses
 
 __all__ = ["TaskEnv", "TaskId", "WorkerTask"]
 
@@ -59,6 +62,8 @@ class TaskEnv:
     on_status: Callable[[TaskId, Status], None]
     #: Told of every connector status change (distributed workers publish them).
     on_connector_status: Callable[[str, Status], None] | None = None
+    #: The task processes (``task.processes``); None runs tasks on the worker's loop.
+    processes: TaskProcesses | None = None
 
 
 class WorkerTask(ABC):
@@ -173,6 +178,11 @@ class WorkerTask(ABC):
     def done(self) -> bool:
         """The run loop has ended."""
         return self._runner is not None and self._runner.done()
+
+    async def wait(self) -> None:
+        """Return once the run loop has ended (at once if it never started)."""
+        if self._runner is not None:
+            await asyncio.wait({self._runner})
 
     # -- the parts each kind of task implements ---------------------------------------
 

@@ -20,7 +20,14 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from tidal.connectors.config import ConfigDef, ConfigError, ConfigType, Importance, ValidString
+from tidal.connectors.config import (
+    ConfigDef,
+    ConfigError,
+    ConfigType,
+    Importance,
+    Range,
+    ValidString,
+)
 from tidal.log.client import ClientConfig
 
 __all__ = ["WorkerConfig", "typed_client_settings", "worker_config_def"]
@@ -62,6 +69,15 @@ def worker_config_def() -> ConfigDef:
     d.define("status.storage.partitions", i, 5, None, low, "Partitions of the status topic.")
     d.define("plugin.path", ls, "", None, low, "Ignored: plugins are Python packages.")
     d.define("task.shutdown.graceful.timeout.ms", lg, 5000, None, low, "Task stop timeout.")
+    d.define(
+        "task.processes",
+        i,
+        0,
+        Range.at_least(0),
+        med,
+        "Processes the worker runs its tasks in, to use more than one core (0: every task "
+        "runs on the worker's own event loop).",
+    )
     d.define(
         "exactly.once.source.support",
         s,
@@ -173,6 +189,11 @@ class WorkerConfig:
     def task_shutdown_timeout_ms(self) -> int:
         """How long a task may take to stop before it is abandoned."""
         return int(self.values["task.shutdown.graceful.timeout.ms"])
+
+    @property
+    def task_processes(self) -> int:
+        """How many task processes to run tasks in (0: tasks run in the worker process)."""
+        return int(self.values["task.processes"])
 
     @property
     def exactly_once_source_support(self) -> str:
