@@ -260,6 +260,7 @@ class Sender:
         task.add_done_callback(self._requests.discard)
 
     async def _produce(self, node: int, batches: list[ProducerBatch]) -> None:
+        acknowledged = False
         try:
             topics: dict[str, list[PartitionProduceData]] = defaultdict(list)
             compression = self.config.compression
@@ -287,15 +288,27 @@ class Sender:
                 for b in batches:
                     b.complete(-1, -1)
                 return
-            self._handle_response(response, batches)
+            acknowledged = self._handle_response(response, batches)
         finally:
             self._node_in_flight[node] -= 1
             for b in batches:
                 self._tp_in_flight[b.tp] -= 1
-            self.wakeup()
+            wake = True
+            if acknowledged and not self.closing:
+                # This pass is the one the sender would make on waking, made now: the
+                # next request goes out ahead of whatever the completed batches wake
+                # (a caller blocked on buffer memory converts a batch's worth of
+                # records before it yields), which with max_in_flight=1 would
+                # otherwise sit between one response and the next request. After an
+                # error, or while closing, the sender's own pass decides.
+                wake = self._run_once(time.monotonic()) <= 0
+            if wake:
+                self.wakeup()
 
-    def _handle_response(self, response: ProduceResponse, batches: list[ProducerBatch]) -> None:
+    def _handle_response(self, response: ProduceResponse, batches: list[ProducerBatch]) -> bool:
+        """Complete, retry or fail each batch; whether every one was acknowledged."""
         by_tp = {b.tp: b for b in batches}
+        clean = True
         for topic in response.responses:
             for p in topic.partition_responses:
                 batch = by_tp.pop(TopicPartition(topic.name, p.index), None)
@@ -308,10 +321,13 @@ class Sender:
                     self._acknowledged(batch)
                     batch.complete(-1, -1)  # written before; the offset is not known
                 else:
+                    clean = False
                     message = p.error_message or None
                     self._handle_error(batch, error_for_code(p.error_code)(message))
         for batch in by_tp.values():
+            clean = False
             self._handle_error(batch, KafkaError("no answer for this partition in the response"))
+        return clean
 
     def _acknowledged(self, batch: ProducerBatch) -> None:
         idem = self.idempotence
