@@ -52,15 +52,41 @@ def port_open(port: int) -> bool:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds process ``pid`` has used (all its threads), or
-    ``None`` once it is gone."""
+    """User + system CPU seconds process ``pid`` has used (all its threads), with its
+    descendants' (a Tidal Connect worker's task processes), or ``None`` once it is gone."""
+    own = _stat_fields(pid)
+    if own is None:
+        return None
+    # Children already waited for are in fields 13-14 (cutime, cstime); live ones are not.
+    total = sum(int(own[i]) for i in (11, 12, 13, 14)) / _CLOCK_TICKS
+    return total + sum(_live_cpu(child) for child in _descendants(pid))
+
+
+def _stat_fields(pid: int) -> list[str] | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may hold spaces: count fields after its ')'.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _live_cpu(pid: int) -> float:
+    fields = _stat_fields(pid)
+    return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
 
 
 def machine_cpu_seconds() -> tuple[float, float]:
