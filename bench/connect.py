@@ -96,6 +96,10 @@ class Framework:
         """The command line of a standalone worker."""
         raise NotImplementedError
 
+    def worker_settings(self) -> dict[str, str]:
+        """Worker settings of this framework alone (none by default)."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """Version and command line, for the results file."""
         raise NotImplementedError
@@ -106,6 +110,15 @@ class TidalConnect(Framework):
 
     name = "tidal"
     label = "Tidal Connect"
+
+    def __init__(self) -> None:
+        #: ``task.processes``: Kafka Connect runs each task on a thread of its own and so
+        #: uses every core; Tidal's tasks get cores through task processes.
+        self.task_processes = 2
+
+    def worker_settings(self) -> dict[str, str]:
+        """``task.processes``."""
+        return {"task.processes": str(self.task_processes)}
 
     def command(self, files: Sequence[Path]) -> list[str]:
         """Tidal's CLI, as users start it."""
@@ -119,6 +132,7 @@ class TidalConnect(Framework):
             "version": tidal.__version__,
             "python": sys.version.split()[0],
             "record_speedups": tidal.log.records.SPEEDUPS,
+            "worker_settings": self.worker_settings(),
             "command": "python -m tidal connect standalone worker.properties "
             "source.properties sink.properties",
         }
@@ -441,6 +455,7 @@ def run_once(
     output = run_dir / "output.txt"
     worker = {
         **settings.worker,
+        **framework.worker_settings(),
         "bootstrap.servers": broker.bootstrap_servers,
         "listeners": f"http://127.0.0.1:{free_port()}",
         "offset.storage.file.filename": str(run_dir / "connect.offsets"),
@@ -470,7 +485,7 @@ def run_once(
     expected = input_file.stat().st_size
     watch = EndOffsets(broker.bootstrap_servers)
     log_path = run_dir / "worker.log"
-    label = f"{framework.label} on {broker.label}"
+    label = f"{framework.label} on {broker.label}" + (" (warm-up, untimed)" if round_no < 1 else "")
     console.print(f"  {label}: {settings.records:,} records → {run.topic}")
     proc: subprocess.Popen[bytes] | None = None
     try:
@@ -662,12 +677,15 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
     skipped: dict[str, str] = {}
     for name in args.frameworks:
         fw = FRAMEWORKS[name]()
+        if isinstance(fw, TidalConnect):
+            fw.task_processes = args.tidal_task_processes
         if (reason := fw.unavailable()) is None:
             frameworks[name] = fw
         else:
             skipped[f"framework {name}"] = reason
             console.print(f"[yellow]{fw.label} skipped:[/] {reason}")
     runs: list[Run] = []
+    warm_ups: list[Run] = []
     described: dict[str, Any] = {}
     brokers_run: list[str] = []
     for broker_name in args.brokers:
@@ -686,6 +704,13 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
             if args.warm_up:
                 took = warm_up(broker.bootstrap_servers, args.warm_up, settings.line_size)
                 console.print(f"  warm-up: {args.warm_up:,} records through it in {took:.1f} s")
+            for number in range(1, args.warm_up_runs + 1):
+                # Round 0, -1, ...: untimed, kept in the results file, left out of the medians.
+                round_no = 1 - number
+                warm_ups.extend(
+                    run_once(console, fw, broker, round_no, settings, input_file, work)
+                    for fw in frameworks.values()
+                )
             for round_no in range(1, args.rounds + 1):
                 order = rotated(list(frameworks), round_no - 1)
                 runs.extend(
@@ -713,6 +738,7 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
             "input_bytes": size,
             "rounds": args.rounds,
             "warm_up_records": args.warm_up,
+            "warm_up_runs": args.warm_up_runs,
             "worker": settings.worker,
             "source_connector": {"connector.class": "FileStreamSource", **settings.source},
             "sink_connector": {"connector.class": "FileStreamSink", **settings.sink},
@@ -721,8 +747,9 @@ def run_benchmark(args: argparse.Namespace, console: Console, work: Path) -> dic
         "peers": described,
         "skipped": skipped,
         "runs": [r.to_json() for r in runs],
+        "warm_up_runs": [r.to_json() for r in warm_ups],
         "summary": rows,
-        "failures": sum(1 for r in runs if r.error),
+        "failures": sum(1 for r in [*runs, *warm_ups] if r.error),
     }
 
 
@@ -846,6 +873,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warm-up", type=int, default=1_000_000, metavar="RECORDS",
                         help="records sent through each broker and read back before the timed "
                         "runs (0: none)")  # fmt: skip
+    parser.add_argument(
+        "--warm-up-runs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="untimed runs of each framework on each broker before the timed "
+        "rounds (a JVM broker keeps speeding up for millions of records)",
+    )
+    parser.add_argument(
+        "--tidal-task-processes",
+        type=int,
+        default=2,
+        metavar="N",
+        help="task.processes of the Tidal Connect worker (0: tasks on the worker's event loop)",
+    )
     parser.add_argument("--flush-interval-ms", type=int, default=1000,
                         help="offset.flush.interval.ms")  # fmt: skip
     parser.add_argument("--producer-batch-size", type=int, default=16384,
