@@ -3,6 +3,7 @@
 ::
 
     python bench/connect.py [--records 1000000] [--line-size 100] [--warm-up 1000000]
+                            [--warm-up-runs 1] [--tidal-task-processes 2]
                             [--brokers tidal,kafka] [--frameworks tidal,kafka] [--rounds 1]
 
 One input file of ``--records`` lines is written once. For each broker (Tidal's, and
@@ -10,7 +11,9 @@ Apache Kafka's when Java and Maven are there), each framework in turn runs one s
 worker with two connectors, exactly as a user would start it:
 
 - Tidal Connect: ``python -m tidal connect standalone worker.properties source.properties
-  sink.properties``;
+  sink.properties``, with ``task.processes=2`` in worker.properties
+  (``--tidal-task-processes``): Kafka Connect runs each task on a thread of its own and so
+  uses both cores, Tidal runs each task in a task process for the same reason;
 - Kafka Connect: ``java ... org.apache.kafka.connect.cli.ConnectStandalone`` with the same
   three files, its jars (connect-runtime, connect-file and their dependencies, 4.1.1) from
   Maven Central through ``tests/peers/kafka-connect/fetch.sh``.
@@ -18,7 +21,10 @@ worker with two connectors, exactly as a user would start it:
 Before the timed runs on a broker, ``--warm-up`` records are sent through it and read back
 with librdkafka (neither framework), so that the first framework to run does not pay for the
 broker's warm-up alone: a JVM broker spends about three times the CPU a record on its first
-million records as on its third.
+million records as on its third. That is not enough for the JVM broker, which keeps speeding
+up for several million records more, and less so for the request shapes of each framework:
+``--warm-up-runs`` (default 1) untimed runs of every framework follow on each broker. They
+are in the results file (``warm_up_runs``) and left out of the medians.
 
 The source reads the input file into a fresh one-partition topic, the sink writes the
 topic into a new output file. Timed from the worker's start until the output file holds
