@@ -236,6 +236,9 @@ class TaskHost:
         if self._process is not None:
             with contextlib.suppress(TimeoutError):
                 code = await asyncio.wait_for(self._process.wait(), 5.0)
+        # A dead process's host is replaced in its slot, so close() never reaches it.
+        if self._channel is not None:
+            await self._channel.close()
         if self.tasks:
             why = f"task process {self.pid} {reason}" + (
                 f" and exited with code {code}" if code is not None else ""
