@@ -13,7 +13,9 @@ end of a socket pair (see :mod:`._processes` for the whole picture). The worker 
 
 When the worker's end closes (the worker exited, even by SIGKILL) or ``exit`` arrives,
 every task stops as on a worker shutdown (final flush and offset commit) and the process
-exits. Ctrl-C in a terminal reaches the worker only: it stops its task processes itself.
+exits; source offsets the worker keeps are not committed once it has gone. Ctrl-C in a
+terminal reaches the worker only: it stops its task processes itself. SIGTERM stops the
+tasks here too, still reading the worker's answers to their final offset commits.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ class _WorkerOffsetStore(OffsetStore):
         self._channel = channel
         self._next_id = 0
         self._pending: dict[int, asyncio.Future[str | None]] = {}
+        self._gone = False
 
     def load(self, connector: str, entries: list[list[dict[str, Any]]]) -> None:
         """Replace what is known of ``connector``'s offsets with the worker's."""
@@ -76,6 +79,8 @@ class _WorkerOffsetStore(OffsetStore):
     async def _persist(
         self, connector: str, changed: Mapping[str, tuple[Partition, Offset | None]]
     ) -> None:
+        if self._gone:
+            raise ConnectError("the worker has gone: it cannot store the offsets")
         self._next_id += 1
         ask = self._next_id
         answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
@@ -97,7 +102,8 @@ class _WorkerOffsetStore(OffsetStore):
             answer.set_result(error)
 
     def abandon(self) -> None:
-        """The worker has gone: no pending write will be answered."""
+        """The worker has gone: no pending or later write will be answered."""
+        self._gone = True
         for answer in self._pending.values():
             if not answer.done():
                 answer.set_result("the worker has gone")
@@ -122,6 +128,7 @@ class TaskHostProcess:
         self._sent_topics: dict[TaskId, int] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._receiving: asyncio.Task[None] | None = None
+        self._interrupted = asyncio.Event()
 
     def _on_status(self, task_id: TaskId, status: Status) -> None:
         self.channel.send({"op": "status", "task": task_key(task_id),
@@ -139,15 +146,19 @@ class TaskHostProcess:
         await self.env.offsets.start()
         self.channel.send({"op": "ready"})
         self._spawn(self._report_metrics(), "task metrics")
-        self._receiving = asyncio.get_running_loop().create_task(self._receive())
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._receiving
+        loop = asyncio.get_running_loop()
+        self._receiving = loop.create_task(self._receive())
+        interrupted = loop.create_task(self._interrupted.wait())
+        await asyncio.wait({self._receiving, interrupted}, return_when=asyncio.FIRST_COMPLETED)
+        interrupted.cancel()
         await self.shutdown()
+        if not self._receiving.cancelled():
+            self._receiving.result()  # a broken channel ends the process with its error
 
     def interrupt(self) -> None:
-        """Stop serving (SIGTERM): the tasks stop as when the worker goes away."""
-        if self._receiving is not None:
-            self._receiving.cancel()
+        """Stop serving (SIGTERM): the tasks stop as when the worker goes away, while the
+        worker's answers to their final offset commits are still read."""
+        self._interrupted.set()
 
     async def _receive(self) -> None:
         while (message := await self.channel.receive()) is not None:
@@ -166,9 +177,15 @@ class TaskHostProcess:
                 task.transition(TargetState(message["target"]))
             elif op == "stop" and (task := self.tasks.get(task_id)) is not None:
                 self._spawn(task.stop(float(message["timeout"])), f"stop {task_id}")
+        # The worker's end closed (it exited, even by SIGKILL): the final commits of the
+        # tasks stopping now must not wait for answers that cannot come.
+        if self.worker_store is not None:
+            self.worker_store.abandon()
 
     async def _start(self, task_id: TaskId, message: dict[str, Any]) -> None:
         try:
+            if self._interrupted.is_set():  # shutdown() has taken its list of tasks
+                raise ConnectError("the task process is stopping (SIGTERM)")
             if self.worker_store is not None:
                 self.worker_store.load(task_id.connector, message["offsets"])
             else:
@@ -213,6 +230,10 @@ class TaskHostProcess:
         """Stop every task (each commits its offsets), then close."""
         tasks = list(self.tasks.values())
         await asyncio.gather(*(t.stop() for t in tasks), return_exceptions=True)
+        if self._receiving is not None and not self._receiving.done():
+            self._receiving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._receiving
         for job in list(self._background):
             if job.get_name() == "task metrics":
                 job.cancel()
