@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
+import os
 import signal
 import socket
 import sys
@@ -46,6 +48,8 @@ from ._worker_config import WorkerConfig
 __all__ = ["main"]
 
 _log = logging.getLogger("tidal.connectors.runtime")
+
+_PR_SET_PDEATHSIG = 1
 
 #: How often each task's metrics and topics go to the worker.
 METRICS_INTERVAL_S = 1.0
@@ -273,6 +277,22 @@ def _setup_logging(level: str) -> None:
     setup_logging(level)
 
 
+def _die_with_the_worker() -> None:
+    """Be killed when the worker dies (Linux's ``PR_SET_PDEATHSIG``), as a Kafka Connect
+    worker's task threads die with its JVM: a worker killed with SIGKILL must not leave a
+    task running on, still writing while its replacement starts. A worker that stops
+    normally stops its task processes first; elsewhere the closed channel stops them."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the worker died before that took effect
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the worker on the socket whose descriptor is the one argument."""
     args = sys.argv[1:] if argv is None else argv
@@ -280,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m tidal.connectors.runtime._task_host FD", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    _die_with_the_worker()
     sock = socket.socket(fileno=int(args[0]))
     with throughput_gc():
         return asyncio.run(_run(sock))
