@@ -523,3 +523,84 @@ async def test_task_processes_exit_when_their_worker_is_killed(tmp_path: Path) -
             proc.kill()
             await asyncio.to_thread(proc.wait, 30)
         await wait_for(lambda: not _is_task_host(hosts[0]), 15, "the task process to exit")
+
+
+MARKER_MODULE = """
+import time
+from pathlib import Path
+
+from tidal.connectors.api import SourceConnector, SourceTask
+from tidal.connectors.config import ConfigDef
+
+
+class MarkerTask(SourceTask):
+    def version(self):
+        return "1"
+
+    def start(self, props):
+        self.folder = Path(props["folder"])
+        (self.folder / "started").write_text("")
+
+    def poll(self):
+        time.sleep(0.01)
+        return []
+
+    def stop(self):
+        (self.folder / "stopped").write_text("")
+
+
+class MarkerSource(SourceConnector):
+    def version(self):
+        return "1"
+
+    def start(self, props):
+        self.props = dict(props)
+
+    def task_class(self):
+        return MarkerTask
+
+    def task_configs(self, max_tasks):
+        return [dict(self.props)]
+
+    def stop(self):
+        return
+
+    def config(self):
+        return ConfigDef()
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+async def test_the_tasks_of_a_killed_worker_die_with_it(tmp_path: Path, how: str) -> None:
+    """A worker killed with SIGKILL takes its task processes with it, as a JVM takes its
+    task threads: no task goes on to stop, flush or commit while a replacement worker may
+    already be starting. A worker stopped with SIGTERM stops its tasks first."""
+    (tmp_path / "tp_marker_plugin.py").write_text(MARKER_MODULE)
+    async with EmbeddedBroker(config=BROKER_CONFIG) as broker:
+        (tmp_path / "worker.properties").write_text(
+            f"bootstrap.servers={broker.bootstrap_servers}\nlisteners=http://127.0.0.1:0\n"
+            f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
+            f"key.converter={STRING}\nvalue.converter={STRING}\ntask.processes=1\n"
+        )
+        (tmp_path / "marker.properties").write_text(
+            f"name=marker\nconnector.class=tp_marker_plugin.MarkerSource\nfolder={tmp_path}\n"
+        )
+        with (tmp_path / "worker.log").open("w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "tidal", "connect", "standalone", "worker.properties",
+                 "marker.properties"],
+                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            await wait_for((tmp_path / "started").exists, 30, "the task to start")
+            hosts = _task_hosts_of(proc.pid)
+            assert len(hosts) == 1
+            proc.send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGTERM)
+            await asyncio.to_thread(proc.wait, 30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                await asyncio.to_thread(proc.wait, 30)
+        await wait_for(lambda: not _is_task_host(hosts[0]), 15, "the task process to exit")
+    assert (tmp_path / "stopped").exists() == (how == "SIGTERM")
