@@ -199,6 +199,8 @@ class Processor:
         """After a flush: raise the first delivery failure of the interval."""
         batches, self._batches = self._batches, {}
         for fut in batches.values():
-            error = fut.exception()
+            # One future per batch is kept; a batch split after MESSAGE_TOO_LARGE may
+            # have failed in a part that future's record is not in.
+            error = fut.batch.failure()
             if error is not None:
                 raise StreamsError(f"producing output failed: {error!r}") from error

@@ -209,6 +209,18 @@ class ProducerBatch:
         if parts is not None and all(p.done.done() for _, p in parts) and not self.done.done():
             self.done.set_result(None)
 
+    def failure(self) -> BaseException | None:
+        """The first delivery error among the batch's records (after a split, any part's
+        error: some records may have failed while others went through); None while
+        pending or when every record was delivered."""
+        if self.parts is not None:
+            for _, part in self.parts:
+                if (error := part.failure()) is not None:
+                    return error
+            return None
+        done = self.done
+        return done.exception() if done.done() and not done.cancelled() else None
+
     def part_of(self, index: int) -> tuple[ProducerBatch, int]:
         """The batch that holds record ``index`` now, and its index there."""
         batch = self

@@ -14,8 +14,10 @@ import pytest
 
 from tidal.log.broker import EmbeddedBroker
 from tidal.log.client import TopicPartition
+from tidal.log.client.admin import AdminClient, NewTopic
 from tidal.log.client.consumer import Consumer
 from tidal.log.client.producer import Producer
+from tidal.streams import StreamsError
 from tidal.streams.runtime._processing import Processor
 
 
@@ -125,3 +127,23 @@ async def test_a_full_buffer_delays_but_loses_no_output(tmp_path: Path) -> None:
                 if len(got) >= 300:
                     break
     assert got == [b"v%03d" % i for i in range(300)]
+
+
+async def test_a_record_failing_in_a_split_batch_is_reported(tmp_path: Path) -> None:
+    """A batch the broker finds too large is split; a record still too large alone fails
+    while its neighbours go through. The interval's check keeps one future per batch, and
+    that record is not the failed one: the failure must still be reported."""
+    async with EmbeddedBroker(data_dir=tmp_path, config={"num.partitions": 1}) as b:
+        async with AdminClient(bootstrap_servers=b.bootstrap_servers) as admin:
+            await admin.create_topics([NewTopic("out", 1, 1, {"max.message.bytes": "1000"})])
+        async with Producer(
+            bootstrap_servers=b.bootstrap_servers, linger_ms=100, batch_size=64_000
+        ) as producer:
+            await producer.partitions_for("out")
+            values = [b"%03d" % i + (b"." * 1_500 if i == 30 else b"." * 300) for i in range(40)]
+            buffered = [("out", None, v, -1, (), 0) for v in values]
+            proc = processor(producer, buffered, [])
+            await proc.send_outputs()
+            await producer.flush(timeout=10)
+            with pytest.raises(StreamsError, match="producing output failed"):
+                proc.raise_delivery_errors()
