@@ -13,9 +13,10 @@ end of a socket pair (see :mod:`._processes` for the whole picture). The worker 
 
 When the worker's end closes (the worker exited, even by SIGKILL) or ``exit`` arrives,
 every task stops as on a worker shutdown (final flush and offset commit) and the process
-exits; source offsets the worker keeps are not committed once it has gone. Ctrl-C in a
-terminal reaches the worker only: it stops its task processes itself. SIGTERM stops the
-tasks here too, still reading the worker's answers to their final offset commits.
+exits; source offsets the worker keeps are not committed once it has gone. The process
+is the worker's to manage: it ignores SIGINT and SIGTERM (Ctrl-C in a terminal, or a
+process group being stopped, reaches the worker too, which stops its tasks here and then
+the process), and it is killed when the worker dies (SIGKILL included).
 """
 
 from __future__ import annotations
@@ -132,7 +133,6 @@ class TaskHostProcess:
         self._sent_topics: dict[TaskId, int] = {}
         self._background: set[asyncio.Task[None]] = set()
         self._receiving: asyncio.Task[None] | None = None
-        self._interrupted = asyncio.Event()
 
     def _on_status(self, task_id: TaskId, status: Status) -> None:
         self.channel.send({"op": "status", "task": task_key(task_id),
@@ -146,23 +146,14 @@ class TaskHostProcess:
     # -- serving ------------------------------------------------------------------------
 
     async def serve(self) -> None:
-        """Run tasks until the worker says ``exit`` or goes away (or SIGTERM arrives)."""
+        """Run tasks until the worker says ``exit`` or goes away."""
         await self.env.offsets.start()
         self.channel.send({"op": "ready"})
         self._spawn(self._report_metrics(), "task metrics")
-        loop = asyncio.get_running_loop()
-        self._receiving = loop.create_task(self._receive())
-        interrupted = loop.create_task(self._interrupted.wait())
-        await asyncio.wait({self._receiving, interrupted}, return_when=asyncio.FIRST_COMPLETED)
-        interrupted.cancel()
+        self._receiving = asyncio.get_running_loop().create_task(self._receive())
+        await asyncio.wait({self._receiving})
         await self.shutdown()
-        if not self._receiving.cancelled():
-            self._receiving.result()  # a broken channel ends the process with its error
-
-    def interrupt(self) -> None:
-        """Stop serving (SIGTERM): the tasks stop as when the worker goes away, while the
-        worker's answers to their final offset commits are still read."""
-        self._interrupted.set()
+        self._receiving.result()  # a broken channel ends the process with its error
 
     async def _receive(self) -> None:
         while (message := await self.channel.receive()) is not None:
@@ -188,8 +179,6 @@ class TaskHostProcess:
 
     async def _start(self, task_id: TaskId, message: dict[str, Any]) -> None:
         try:
-            if self._interrupted.is_set():  # shutdown() has taken its list of tasks
-                raise ConnectError("the task process is stopping (SIGTERM)")
             if self.worker_store is not None:
                 self.worker_store.load(task_id.connector, message["offsets"])
             else:
@@ -234,10 +223,6 @@ class TaskHostProcess:
         """Stop every task (each commits its offsets), then close."""
         tasks = list(self.tasks.values())
         await asyncio.gather(*(t.stop() for t in tasks), return_exceptions=True)
-        if self._receiving is not None and not self._receiving.done():
-            self._receiving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._receiving
         for job in list(self._background):
             if job.get_name() == "task metrics":
                 job.cancel()
@@ -264,9 +249,6 @@ async def _run(sock: socket.socket) -> int:
         channel.send({"op": "failed", "error": f"{type(exc).__name__}: {exc}"})
         await channel.drain()
         return 1
-    # SIGTERM (the worker's process group being stopped) stops the tasks cleanly, as the
-    # worker's end closing does.
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, host.interrupt)
     await host.serve()
     return 0
 
@@ -299,7 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 1 or not args[0].isdigit():
         print("usage: python -m tidal.connectors.runtime._task_host FD", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the worker's to handle
+    # The worker stops this process's tasks, then the process (see the module's doc).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_the_worker()
     sock = socket.socket(fileno=int(args[0]))
     with throughput_gc():

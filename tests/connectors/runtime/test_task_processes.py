@@ -219,6 +219,34 @@ async def test_a_standalone_workers_offsets_file_resumes_a_task_process(tmp_path
         assert await _values(bootstrap, "lines") == lines(source)
 
 
+async def test_a_task_process_is_the_workers_to_stop(tmp_path: Path) -> None:
+    """SIGTERM or SIGINT sent to a task process alone does not stop its tasks behind the
+    worker's back (they would end and show UNASSIGNED while the worker thinks them
+    running): the worker stops them, as it does on its own SIGTERM."""
+    source = tmp_path / "in.txt"
+    source.write_text(_numbered(0, 10))
+    async with EmbeddedBroker(config=BROKER_CONFIG) as broker:
+        bootstrap = broker.bootstrap_servers
+        herder = Herder(WorkerConfig(worker_props(bootstrap, tmp_path, task_processes="1")),
+                        worker_id="w")  # fmt: skip
+        await herder.start()
+        try:
+            await herder.create_connector("src", _source(source))
+            await read_topic(bootstrap, "lines", 10)
+            pid = _process_task(herder, "src").pid
+            assert pid is not None
+            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGINT)
+            _append(source, 10, 15)
+            await read_topic(bootstrap, "lines", 15)
+            assert _is_task_host(pid)
+            assert herder.task_status("src", 0)["state"] == "RUNNING"
+            assert _process_task(herder, "src").pid == pid
+        finally:
+            await herder.stop()
+        assert not _is_task_host(pid)
+
+
 async def test_a_killed_task_process_fails_its_task_and_a_restart_runs_it_again(
     tmp_path: Path,
 ) -> None:
