@@ -37,6 +37,7 @@ from tidal.connectors.rest import ConnectWorker
 from tidal.connectors.runtime import Herder, State, WorkerConfig, WorkerPlugins
 from tidal.connectors.runtime._processes import ProcessTask, TaskProcesses
 from tidal.log.broker import EmbeddedBroker
+from tidal.log.client.consumer import Consumer, TopicPartition
 
 ROOT = Path(__file__).resolve().parents[3]
 TASK_HOST = "tidal.connectors.runtime._task_host"
@@ -518,6 +519,36 @@ async def test_a_distributed_worker_runs_its_task_in_a_task_process(tmp_path: Pa
             await read_topic(bootstrap, "lines", 15, timeout=30)
         assert await _values(bootstrap, "lines") == lines(source)
         assert (await _stored_offsets(bootstrap))[key] == {"position": source.stat().st_size}
+
+
+async def test_an_exactly_once_source_runs_in_a_task_process(tmp_path: Path) -> None:
+    """``exactly.once.source.support=enabled``: the task process writes each poll's records
+    and its source offsets in one transaction of its own transactional producer."""
+    source = tmp_path / "in.txt"
+    source.write_text(_numbered(0, 10))
+    key = json.dumps(["src", {"filename": str(source)}], separators=(",", ":"))
+    async with EmbeddedBroker(config=BROKER_CONFIG) as broker:
+        bootstrap = broker.bootstrap_servers
+        props = {**_distributed_props(bootstrap), "exactly.once.source.support": "enabled"}
+        async with ConnectWorker(props, distributed=True) as worker:
+            status, body = await call("POST", worker.url + "/connectors",
+                                      {"name": "src", "config": _source(source)})  # fmt: skip
+            assert status == 201, body
+            position = {"position": source.stat().st_size}
+
+            async def stored() -> bool:
+                return (await _stored_offsets(bootstrap)).get(key) == position
+
+            await wait_for(stored, 30, "the position in the offsets topic")
+            assert len(_processes(worker.herder).pids) == 1
+            async with Consumer(
+                bootstrap_servers=bootstrap, isolation_level="read_committed"
+            ) as consumer:
+                tp = TopicPartition("lines", 0)
+                end = (await consumer.end_offsets([tp]))[tp]
+            # Ten records and at least one transaction marker after them.
+            assert end > 10
+            assert await _values(bootstrap, "lines") == lines(source)
 
 
 async def test_task_processes_exit_when_their_worker_is_killed(tmp_path: Path) -> None:
