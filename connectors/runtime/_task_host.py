@@ -159,7 +159,7 @@ class TaskHostProcess:
         while (message := await self.channel.receive()) is not None:
             op = message["op"]
             if op == "exit":
-                return
+                break
             if op == "offsets-written":
                 if self.worker_store is not None:
                     self.worker_store.answered(int(message["id"]), message.get("error"))
@@ -172,8 +172,8 @@ class TaskHostProcess:
                 task.transition(TargetState(message["target"]))
             elif op == "stop" and (task := self.tasks.get(task_id)) is not None:
                 self._spawn(task.stop(float(message["timeout"])), f"stop {task_id}")
-        # The worker's end closed (it exited, even by SIGKILL): the final commits of the
-        # tasks stopping now must not wait for answers that cannot come.
+        # The worker said exit, or its end closed: nothing more is read, so the final
+        # commits of tasks still stopping must not wait for answers that cannot come.
         if self.worker_store is not None:
             self.worker_store.abandon()
 
