@@ -3,19 +3,23 @@
 Run it with a scratch directory::
 
     python examples/connect_file_pipeline.py /tmp/pipeline
+    python examples/connect_file_pipeline.py /tmp/pipeline --task-processes 2
+
 
 It starts an embedded broker and a standalone worker (REST on a free port), creates a
 FileStreamSource and a FileStreamSink with ``POST /connectors`` exactly as one would with
 ``curl``, waits until the output file equals the input, pauses and resumes the sink, then
 stops the source and rewinds its offsets with the KIP-875 endpoints so the file is read
-again. Everything it does is printed, requests first.
+again. Everything it does is printed, requests first. With ``--task-processes N`` the
+worker runs the two tasks in task processes (``task.processes=N``), one core each.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-import sys
+import os
 import time
 import urllib.error
 import urllib.request
@@ -66,8 +70,8 @@ def read_lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
-async def main(workdir: Path) -> None:
-    """Run the pipeline in ``workdir``."""
+async def main(workdir: Path, task_processes: int = 0) -> None:
+    """Run the pipeline in ``workdir`` (tasks in ``task_processes`` task processes)."""
     workdir.mkdir(parents=True, exist_ok=True)
     source, sink = workdir / "orders.txt", workdir / "orders-copy.txt"
     source.write_text("".join(line + "\n" for line in LINES))
@@ -78,6 +82,7 @@ async def main(workdir: Path) -> None:
         "offset.flush.interval.ms": "500",
         "key.converter": STRING,
         "value.converter": STRING,
+        "task.processes": str(task_processes),
     }
     # No initial rebalance delay: the sink's consumer group forms at once (a broker's
     # default waits 3 s for more members to join).
@@ -95,6 +100,10 @@ async def main(workdir: Path) -> None:
             await wait_until(lambda: read_lines(sink) == LINES, "the copy")
             print(f"copied {len(LINES)} lines: {read_lines(sink) == LINES}")
             await rest(base, "GET", "/connectors/orders-sink/status")
+            processes = worker.herder.env.processes
+            if processes is not None:
+                pids = sorted(processes.pids)
+                print(f"worker process {os.getpid()}, task processes {pids}")
 
             await rest(base, "PUT", "/connectors/orders-sink/pause")
             await rest(base, "PUT", "/connectors/orders-sink/resume")
@@ -112,4 +121,9 @@ async def main(workdir: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("connect-pipeline")))
+    parser = argparse.ArgumentParser(description="A file → topic → file Connect pipeline.")
+    parser.add_argument("workdir", nargs="?", type=Path, default=Path("connect-pipeline"))
+    parser.add_argument("--task-processes", type=int, default=0, metavar="N",
+                        help="run the tasks in N task processes (task.processes)")  # fmt: skip
+    args = parser.parse_args()
+    asyncio.run(main(args.workdir, args.task_processes))
