@@ -293,17 +293,15 @@ class Sender:
             self._node_in_flight[node] -= 1
             for b in batches:
                 self._tp_in_flight[b.tp] -= 1
-            wake = True
-            if acknowledged and not self.closing:
-                # This pass is the one the sender would make on waking, made now: the
-                # next request goes out ahead of whatever the completed batches wake
-                # (a caller blocked on buffer memory converts a batch's worth of
-                # records before it yields), which with max_in_flight=1 would
-                # otherwise sit between one response and the next request. After an
-                # error, or while closing, the sender's own pass decides.
-                wake = self._run_once(time.monotonic()) <= 0
-            if wake:
-                self.wakeup()
+            if acknowledged and self.config.max_in_flight_requests_per_connection == 1:
+                # With one request at a time, the next one goes out now, ahead of
+                # whatever the completed batches wake (a caller blocked on buffer
+                # memory converts a batch's worth of records before it yields), which
+                # would otherwise sit between one response and the next request. The
+                # sender's own pass still follows (timers, retries, closing); it finds
+                # the request slot taken. After an error that pass alone decides.
+                self._run_once(time.monotonic())
+            self.wakeup()
 
     def _handle_response(self, response: ProduceResponse, batches: list[ProducerBatch]) -> bool:
         """Complete, retry or fail each batch; whether every one was acknowledged."""
