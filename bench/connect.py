@@ -828,9 +828,12 @@ def run_profile(args: argparse.Namespace, console: Console, work: Path) -> int:
     broker_dir = work / "broker-tidal"
     broker_dir.mkdir()
     broker.start(broker_dir)
-    profiler = PySpy(spy, args.profile, args.profile_rate, None)
+    # The worker's task processes (--tidal-task-processes) are where the tasks run.
+    profiler = PySpy(spy, args.profile, args.profile_rate, None, subprocesses=True)
+    framework = TidalConnect()
+    framework.task_processes = args.tidal_task_processes
     try:
-        run = run_once(console, TidalConnect(), broker, 1, settings, input_file, work, profiler)
+        run = run_once(console, framework, broker, 1, settings, input_file, work, profiler)
     finally:
         broker.stop()
     if run.error:

@@ -26,8 +26,12 @@ class PySpy:
     """``py-spy record`` attached to the broker around each measured load, writing
     folded stacks (``--format raw``) per scenario; idle threads are left out."""
 
-    def __init__(self, executable: str, out: Path, rate: int, broker: Any) -> None:
+    def __init__(
+        self, executable: str, out: Path, rate: int, broker: Any, *, subprocesses: bool = False
+    ) -> None:
         self.executable, self.out, self.rate, self.broker = executable, out, rate, broker
+        #: Sample the process's children too (a Connect worker's task processes).
+        self.subprocesses = subprocesses
         self.files: dict[str, Path] = {}
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -39,6 +43,8 @@ class PySpy:
             self.executable, "record", "--pid", str(self.broker.pid), "--rate", str(self.rate),
             "--format", "raw", "--threads", "--output", str(path),
         ]  # fmt: skip
+        if self.subprocesses:
+            command.append("--subprocesses")
         with log.open("wb") as sink:
             self._proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
