@@ -370,7 +370,10 @@ async def watch(
 
     last: dict[bytes, bytes] = {}
     worker_cpu0 = broker_cpu0 = None
-    machine0 = self0 = (0.0, 0.0)
+    # Others' cores are measured over the whole watch, start-up included (every term over
+    # the same window): a small run can start and finish within one clock tick.
+    window0 = (cpu_seconds(proc.pid), cpu_seconds(broker_pid), machine_cpu_seconds(),
+               os.times()[:2])  # fmt: skip
     async with Consumer(bootstrap_servers=bootstrap, enable_auto_commit=False) as consumer:
         consumer.assign([TopicPartition(topic, p) for p in range(partitions)])
         consumer.seek_to_beginning()
@@ -388,7 +391,6 @@ async def watch(
             if worker_cpu0 is None and started.exists():
                 worker_cpu0 = cpu_seconds(proc.pid)
                 broker_cpu0 = cpu_seconds(broker_pid)
-                machine0, self0 = machine_cpu_seconds(), os.times()[:2]
             if proc.returncode is not None:
                 run.error = f"the worker exited with {proc.returncode} before the end"
                 break
@@ -404,11 +406,19 @@ async def watch(
             run.worker_cpu_seconds = worker_cpu1 - worker_cpu0
         if broker_cpu0 is not None and broker_cpu1 is not None:
             run.broker_cpu_seconds = broker_cpu1 - broker_cpu0
-        wall = (machine1[1] - machine0[1]) / (os.cpu_count() or 1)
-        if run.worker_cpu_seconds is not None and run.broker_cpu_seconds is not None and wall:
-            ours = run.worker_cpu_seconds + run.broker_cpu_seconds + sum(self1) - sum(self0)
-            run.other_cores = max(0.0, (machine1[0] - machine0[0] - ours) / wall)
+        run.other_cores = _other_cores(window0, (worker_cpu1, broker_cpu1, machine1, self1))
     return last
+
+
+def _other_cores(start: tuple[Any, ...], end: tuple[Any, ...]) -> float | None:
+    """Cores kept busy by processes other than the worker, the broker and this script
+    between two ``(worker CPU, broker CPU, machine_cpu_seconds(), os.times()[:2])``."""
+    (worker0, broker0, machine0, self0), (worker1, broker1, machine1, self1) = start, end
+    wall = (machine1[1] - machine0[1]) / (os.cpu_count() or 1)
+    if None in (worker0, broker0, worker1, broker1) or wall <= 0:
+        return None
+    ours = worker1 - worker0 + broker1 - broker0 + sum(self1) - sum(self0)
+    return max(0.0, (machine1[0] - machine0[0] - ours) / wall)
 
 
 async def wait_for_quiet(broker_pid: int, limit: float, console: Any) -> float:
