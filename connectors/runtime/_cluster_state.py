@@ -50,9 +50,7 @@ def _split_task(rest: str) -> tuple[str, int] | None:
 
 def status_value(status: Status) -> bytes:
     """The status topic value of ``status``."""
-    body = {"state": status.state.value, "trace": status.trace, "worker_id": status.worker_id,
-            "generation": status.generation}  # fmt: skip
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(status.to_record(), separators=(",", ":")).encode()
 
 
 @dataclass

@@ -17,6 +17,7 @@ from tidal.connectors.config import ConfigError
 
 from ._offsets import TaskOffsetReader
 from ._plugins import connector_type
+from ._processes import ProcessTask
 from ._sink import WorkerSinkTask
 from ._source import WorkerSourceTask
 from ._status import State, Status, TargetState
@@ -53,7 +54,7 @@ def new_task(
     """A source or sink worker task (not started), in a task process when the worker
     has them (``task.processes``)."""
     if env.processes is not None:
-        return env.processes.task(task_id, kind, config, connector_config, env)
+        return ProcessTask(task_id, kind, config, connector_config, env)
     cls: type[WorkerTask] = WorkerSinkTask if kind == "sink" else WorkerSourceTask
     return cls(task_id, config, connector_config, env)
 

@@ -35,7 +35,7 @@ from tidal.connectors.api import ConnectError
 
 from ._channel import Channel, ChannelError
 from ._offsets import partition_id
-from ._status import State, Status, TargetState
+from ._status import Status, TargetState
 from ._task import TaskEnv, TaskId, WorkerTask
 from ._topic_log import TopicOffsetStore
 
@@ -56,18 +56,6 @@ class TaskProcessError(ConnectError):
     """A task process could not be started or ended while running tasks."""
 
 
-def status_to_json(status: Status) -> dict[str, Any]:
-    """A status as it crosses the channel."""
-    return {"state": status.state.value, "worker_id": status.worker_id,
-            "trace": status.trace, "generation": status.generation}  # fmt: skip
-
-
-def status_from_json(body: dict[str, Any]) -> Status:
-    """The status :func:`status_to_json` sent."""
-    return Status(State(body["state"]), str(body["worker_id"]), body.get("trace"),
-                  int(body.get("generation", 0)))  # fmt: skip
-
-
 def task_key(task_id: TaskId) -> list[Any]:
     """A task id as it crosses the channel."""
     return [task_id.connector, task_id.task]
@@ -83,17 +71,6 @@ class TaskProcesses:
         self._hosts: list[TaskHost | None] = [None] * self.count
         self._lock = asyncio.Lock()
         self._closed = False
-
-    def task(
-        self,
-        task_id: TaskId,
-        kind: str,
-        config: dict[str, str],
-        connector_config: dict[str, str],
-        env: TaskEnv,
-    ) -> ProcessTask:
-        """A task to run in one of the processes (not started)."""
-        return ProcessTask(task_id, kind, config, connector_config, env, self)
 
     @property
     def pids(self) -> list[int]:
@@ -212,7 +189,7 @@ class TaskHost:
         if task is None:
             return
         if op == "status":
-            task.reported(status_from_json(message["status"]))
+            task.reported(Status.from_record(message["status"]))
         elif op == "metrics":
             task.metrics.apply(message["counts"], message["lags"])
             task.topics.update(message["topics"])
@@ -279,8 +256,8 @@ class TaskHost:
 
 
 class ProcessTask(WorkerTask):
-    """A task running in a task process, as the worker sees it: it starts, pauses and
-    stops its twin there and shows the status the twin reports."""
+    """A task running in one of ``env.processes``, as the worker sees it: it starts,
+    pauses and stops its twin there and shows the status the twin reports."""
 
     def __init__(
         self,
@@ -289,11 +266,9 @@ class ProcessTask(WorkerTask):
         config: dict[str, str],
         connector_config: dict[str, str],
         env: TaskEnv,
-        processes: TaskProcesses,
     ) -> None:
         super().__init__(task_id, config, connector_config, env)
         self.kind = kind
-        self._processes = processes
         self._host: TaskHost | None = None
         self._ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -340,7 +315,8 @@ class ProcessTask(WorkerTask):
 
     async def initialize(self) -> None:
         """Place the task in a process and start its twin there."""
-        self._host = host = await self._processes.place(self)
+        assert self.env.processes is not None, "a ProcessTask runs where task processes are"
+        self._host = host = await self.env.processes.place(self)
         offsets = self.env.offsets.offsets(self.id.connector) if self.kind == "source" else []
         host.send({
             "op": "start", "task": task_key(self.id), "kind": self.kind,

@@ -82,6 +82,18 @@ class Status:
             body["trace"] = self.trace
         return body
 
+    def to_record(self) -> dict[str, Any]:
+        """Every field, as the status topic stores it (and task processes report it):
+        ``{"state", "trace", "worker_id", "generation"}``."""
+        return {"state": self.state.value, "trace": self.trace, "worker_id": self.worker_id,
+                "generation": self.generation}  # fmt: skip
+
+    @classmethod
+    def from_record(cls, body: dict[str, Any]) -> Status:
+        """The status :meth:`to_record` gave."""
+        return cls(State(body["state"]), str(body["worker_id"]), body.get("trace"),
+                   int(body.get("generation", 0)))  # fmt: skip
+
     @classmethod
     def failed(cls, worker_id: str, error: BaseException, generation: int = 0) -> Status:
         """A FAILED status carrying ``error``'s trace."""

@@ -40,7 +40,7 @@ from ._connector import new_task
 from ._metrics import ConnectMetrics, TaskMetrics, TaskMetricsRecorder
 from ._offsets import Offset, OffsetStore, Partition, partition_id
 from ._plugins import WorkerPlugins
-from ._processes import status_to_json, task_key
+from ._processes import task_key
 from ._status import Status, TargetState
 from ._task import TaskEnv, TaskId, WorkerTask
 from ._topic_log import TopicOffsetStore
@@ -136,7 +136,7 @@ class TaskHostProcess:
 
     def _on_status(self, task_id: TaskId, status: Status) -> None:
         self.channel.send({"op": "status", "task": task_key(task_id),
-                           "status": status_to_json(status)})  # fmt: skip
+                           "status": status.to_record()})  # fmt: skip
 
     def _spawn(self, coro: Any, name: str) -> None:
         job = asyncio.get_running_loop().create_task(coro, name=name)
