@@ -16,7 +16,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pytest
 
@@ -302,26 +302,34 @@ class WorkerOnlySource(FileStreamSourceConnector):
     """Known to the worker's plugins only: a task process cannot find it."""
 
 
-BOOM_MODULE = """
+def _source_plugin(task: str) -> str:
+    """The text of a plugin module whose ``Source`` connector runs ``Task``, a source task
+    with the given ``start``/``poll``/``stop`` bodies (each one indented line), for a task
+    process to import from ``tmp_path``."""
+    start, poll, stop = task.strip("\n").split("\n")
+    return f"""
+import time
+from pathlib import Path
+
 from tidal.connectors.api import SourceConnector, SourceTask
 from tidal.connectors.config import ConfigDef
 
 
-class BoomTask(SourceTask):
+class Task(SourceTask):
     def version(self):
         return "1"
 
     def start(self, props):
-        return
+{start}
 
     def poll(self):
-        raise RuntimeError("boom in a task process")
+{poll}
 
     def stop(self):
-        return
+{stop}
 
 
-class BoomSource(SourceConnector):
+class Source(SourceConnector):
     def version(self):
         return "1"
 
@@ -329,7 +337,7 @@ class BoomSource(SourceConnector):
         self.props = dict(props)
 
     def task_class(self):
-        return BoomTask
+        return Task
 
     def task_configs(self, max_tasks):
         return [dict(self.props)]
@@ -340,6 +348,14 @@ class BoomSource(SourceConnector):
     def config(self):
         return ConfigDef()
 """
+
+
+#: Fails its first poll.
+BOOM_MODULE = _source_plugin("""
+        return
+        raise RuntimeError("boom in a task process")
+        return
+""")
 
 
 async def test_a_task_that_fails_in_its_process_shows_failed_with_the_trace(
@@ -356,7 +372,7 @@ async def test_a_task_that_fails_in_its_process_shows_failed_with_the_trace(
             await herder.create_connector("nowhere", {
                 **_source(tmp_path / "in.txt"), "connector.class": "WorkerOnlySource",
             })  # fmt: skip
-            await herder.create_connector("boom", {"connector.class": "tp_boom_plugin.BoomSource"})
+            await herder.create_connector("boom", {"connector.class": "tp_boom_plugin.Source"})
 
             def failed() -> bool:
                 return all(
@@ -384,12 +400,29 @@ def test_a_bad_task_processes_value_is_refused(value: str, why: str) -> None:
     assert str(refused.value) == f"Invalid value {value} for configuration task.processes: {why}"
 
 
-def _standalone(cwd: Path, *args: str, session: bool = False) -> subprocess.Popen[str]:
+def _standalone(
+    cwd: Path, *args: str, session: bool = False, log: TextIO | None = None
+) -> subprocess.Popen[str]:
+    """``tidal connect standalone ARGS`` in ``cwd``; its output piped, or into ``log`` (a
+    task process outliving its worker would hold the pipes open)."""
+    out = subprocess.PIPE if log is None else log
     return subprocess.Popen(
         [sys.executable, "-m", "tidal", "connect", "standalone", *args],
-        cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=session,
+        cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True,
+        stdout=out, stderr=subprocess.PIPE if log is None else subprocess.STDOUT,
+        start_new_session=session,
     )  # fmt: skip
+
+
+def _worker_file(tmp_path: Path, bootstrap: str, task_processes: int, *extra: str) -> None:
+    """``tmp_path/worker.properties``: a standalone worker with an offsets file, string
+    converters, ``task.processes`` and the ``extra`` lines."""
+    (tmp_path / "worker.properties").write_text(
+        f"bootstrap.servers={bootstrap}\nlisteners=http://127.0.0.1:0\n"
+        f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
+        f"key.converter={STRING}\nvalue.converter={STRING}\ntask.processes={task_processes}\n"
+        + "".join(line + "\n" for line in extra)
+    )
 
 
 async def test_the_command_line_refuses_a_bad_task_processes_value(tmp_path: Path) -> None:
@@ -430,14 +463,12 @@ async def test_standalone_command_with_task_processes_stops_cleanly_on_sigterm(
     source, sink = tmp_path / "in.txt", tmp_path / "out.txt"
     source.write_text(_numbered(0, 20))
     async with EmbeddedBroker(config=BROKER_CONFIG) as broker:
-        (tmp_path / "worker.properties").write_text(
-            f"bootstrap.servers={broker.bootstrap_servers}\nlisteners=http://127.0.0.1:0\n"
-            f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
-            "offset.flush.interval.ms=600000\n"  # only the final commit commits
+        _worker_file(
+            tmp_path, broker.bootstrap_servers, 2,
+            "offset.flush.interval.ms=600000",  # only the final commit commits
             # A stop that waited for this timeout would outlast communicate()'s.
-            "task.shutdown.graceful.timeout.ms=60000\n"
-            f"key.converter={STRING}\nvalue.converter={STRING}\ntask.processes=2\n"
-        )
+            "task.shutdown.graceful.timeout.ms=60000",
+        )  # fmt: skip
         (tmp_path / "src.properties").write_text(
             f"name=src\nconnector.class=FileStreamSource\nfile={source}\ntopic=lines\n"
         )
@@ -551,106 +582,29 @@ async def test_an_exactly_once_source_runs_in_a_task_process(tmp_path: Path) -> 
             assert await _values(bootstrap, "lines") == lines(source)
 
 
-async def test_task_processes_exit_when_their_worker_is_killed(tmp_path: Path) -> None:
-    """SIGKILL leaves no worker to store the final offsets: a task process stops its tasks
-    at once rather than waiting out ``task.shutdown.graceful.timeout.ms`` for an answer."""
-    source = tmp_path / "in.txt"
-    source.write_text(_numbered(0, 20))
-    async with EmbeddedBroker(config=BROKER_CONFIG) as broker:
-        (tmp_path / "worker.properties").write_text(
-            f"bootstrap.servers={broker.bootstrap_servers}\nlisteners=http://127.0.0.1:0\n"
-            f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
-            "offset.flush.interval.ms=600000\ntask.shutdown.graceful.timeout.ms=60000\n"
-            f"key.converter={STRING}\nvalue.converter={STRING}\ntask.processes=1\n"
-        )
-        (tmp_path / "src.properties").write_text(
-            f"name=src\nconnector.class=FileStreamSource\nfile={source}\ntopic=lines\n"
-        )
-        # Output to files: a task process outliving the worker would hold pipes open.
-        with (tmp_path / "worker.log").open("w") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "tidal", "connect", "standalone", "worker.properties",
-                 "src.properties"],
-                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        try:
-            await read_topic(broker.bootstrap_servers, "lines", 20, timeout=30)
-            hosts = _task_hosts_of(proc.pid)
-            assert len(hosts) == 1
-        finally:
-            proc.kill()
-            await asyncio.to_thread(proc.wait, 30)
-        await wait_for(lambda: not _is_task_host(hosts[0]), 15, "the task process to exit")
-
-
-MARKER_MODULE = """
-import time
-from pathlib import Path
-
-from tidal.connectors.api import SourceConnector, SourceTask
-from tidal.connectors.config import ConfigDef
-
-
-class MarkerTask(SourceTask):
-    def version(self):
-        return "1"
-
-    def start(self, props):
-        self.folder = Path(props["folder"])
-        (self.folder / "started").write_text("")
-
-    def poll(self):
-        time.sleep(0.01)
-        return []
-
-    def stop(self):
+#: Writes ``started`` into its ``folder`` when it starts and ``stopped`` when it stops.
+MARKER_MODULE = _source_plugin("""
+        self.folder = Path(props["folder"]); (self.folder / "started").write_text("")
+        time.sleep(0.01); return []
         (self.folder / "stopped").write_text("")
-
-
-class MarkerSource(SourceConnector):
-    def version(self):
-        return "1"
-
-    def start(self, props):
-        self.props = dict(props)
-
-    def task_class(self):
-        return MarkerTask
-
-    def task_configs(self, max_tasks):
-        return [dict(self.props)]
-
-    def stop(self):
-        return
-
-    def config(self):
-        return ConfigDef()
-"""
+""")
 
 
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 async def test_the_tasks_of_a_killed_worker_die_with_it(tmp_path: Path, how: str) -> None:
     """A worker killed with SIGKILL takes its task processes with it, as a JVM takes its
-    task threads: no task goes on to stop, flush or commit while a replacement worker may
-    already be starting. A worker stopped with SIGTERM stops its tasks first."""
+    task threads: at once (not after ``task.shutdown.graceful.timeout.ms``), and no task
+    goes on to stop, flush or commit while a replacement worker may already be starting.
+    A worker stopped with SIGTERM stops its tasks first."""
     (tmp_path / "tp_marker_plugin.py").write_text(MARKER_MODULE)
     async with EmbeddedBroker(config=BROKER_CONFIG) as broker:
-        (tmp_path / "worker.properties").write_text(
-            f"bootstrap.servers={broker.bootstrap_servers}\nlisteners=http://127.0.0.1:0\n"
-            f"offset.storage.file.filename={tmp_path / 'connect.offsets'}\n"
-            f"key.converter={STRING}\nvalue.converter={STRING}\ntask.processes=1\n"
-        )
+        _worker_file(tmp_path, broker.bootstrap_servers, 1,
+                     "task.shutdown.graceful.timeout.ms=60000")  # fmt: skip
         (tmp_path / "marker.properties").write_text(
-            f"name=marker\nconnector.class=tp_marker_plugin.MarkerSource\nfolder={tmp_path}\n"
+            f"name=marker\nconnector.class=tp_marker_plugin.Source\nfolder={tmp_path}\n"
         )
         with (tmp_path / "worker.log").open("w") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "tidal", "connect", "standalone", "worker.properties",
-                 "marker.properties"],
-                cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+            proc = _standalone(tmp_path, "worker.properties", "marker.properties", log=log)
         try:
             await wait_for((tmp_path / "started").exists, 30, "the task to start")
             hosts = _task_hosts_of(proc.pid)
